@@ -1,0 +1,115 @@
+#pragma once
+/// \file node.hpp
+/// \brief Node<T>: one recorded differentiable computation of the define-by-run graph.
+///
+/// A node may stand for a single primitive (an addition) or any larger computation with its
+/// own backward (a custom Function, a fused statement): it maps the gradient of its one
+/// output to the gradients of its inputs in one call, with no per-element virtual dispatch.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "eigrad/tensor.hpp"
+
+namespace eigrad {
+
+/// A recorded computation: knows how to turn the gradient of its output into gradients of
+/// its inputs. Edges (next()) lead to the nodes of those inputs.
+template <class T>
+class Node {
+ public:
+  virtual ~Node() = default;
+
+  /// PyTorch-style name, e.g. "MulBackward0", shown in `grad_fn=<...>`.
+  virtual std::string name() const = 0;
+
+  /// Runs backward: checks the saved buffers are still there, then calls backward().
+  std::vector<Tensor<T>> apply(const Tensor<T>& grad_output);
+
+  /// Frees what was saved for backward; a later apply() throws AutogradError.
+  void release_saved();
+
+  /// The nodes that receive this node's input gradients, one per input (null where an
+  /// input does not require grad).
+  const std::vector<std::shared_ptr<Node<T>>>& next() const { return next_; }
+  /// Sets the edges (done once, when the node is recorded).
+  void set_next(std::vector<std::shared_ptr<Node<T>>> next) { next_ = std::move(next); }
+  /// Whether input \p i needs a gradient.
+  bool needs_input_grad(std::size_t i) const { return i < next_.size() && next_[i] != nullptr; }
+
+  /// The tensor this node produced, when it retains its gradient (see Tensor::retain_grad).
+  std::weak_ptr<TensorImpl<T>> retained_output;
+
+ protected:
+  /// The gradients of the inputs given that of the output; an undefined tensor for an input
+  /// whose needs_input_grad() is false.
+  virtual std::vector<Tensor<T>> backward(const Tensor<T>& grad_output) = 0;
+
+  /// Keeps \p t for backward (freed by release_saved()).
+  void save(const Tensor<T>& t) { saved_.push_back(t); }
+  /// Saved tensor \p i.
+  const Tensor<T>& saved(std::size_t i) const { return saved_[i]; }
+  /// Number of saved tensors.
+  std::size_t saved_count() const { return saved_.size(); }
+  /// Frees saved non-tensor state too; called by release_saved().
+  virtual void release_extra() {}
+
+ private:
+  std::vector<std::shared_ptr<Node<T>>> next_;
+  std::vector<Tensor<T>> saved_;
+  bool released_ = false;
+};
+
+/// The node at the end of every path to a leaf that requires grad: adds the incoming
+/// gradient into the leaf's grad().
+template <class T>
+class AccumulateGrad final : public Node<T> {
+ public:
+  /// Accumulates into \p leaf.
+  explicit AccumulateGrad(std::shared_ptr<TensorImpl<T>> leaf) : leaf_(std::move(leaf)) {}
+  std::string name() const override { return "AccumulateGrad"; }
+  /// The leaf gradients flow into.
+  const std::shared_ptr<TensorImpl<T>>& leaf() const { return leaf_; }
+
+ protected:
+  std::vector<Tensor<T>> backward(const Tensor<T>& grad_output) override;
+
+ private:
+  std::shared_ptr<TensorImpl<T>> leaf_;
+};
+
+namespace autograd {
+
+/// The node a gradient for \p t must be sent to: its grad_fn, the accumulator of a leaf
+/// that requires grad, or null.
+template <class T>
+std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t);
+
+/// True when recording is on and any of \p inputs requires grad.
+template <class T>
+bool any_requires_grad(std::initializer_list<const Tensor<T>*> inputs);
+
+/// Records \p node as the producer of \p result with edges to \p inputs, if grad mode is on
+/// and an input requires grad; otherwise leaves \p result a plain tensor. Returns \p result.
+template <class T>
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node,
+                 std::initializer_list<const Tensor<T>*> inputs);
+
+/// Same with inputs given as a vector.
+template <class T>
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vector<Tensor<T>>& inputs);
+
+/// Runs the backward pass from \p roots with the given output gradients, accumulating into
+/// leaves. Frees saved buffers unless \p retain_graph.
+template <class T>
+void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& grad_outputs,
+                  bool retain_graph);
+
+}  // namespace autograd
+
+extern template class Node<float>;
+extern template class Node<double>;
+extern template class AccumulateGrad<float>;
+extern template class AccumulateGrad<double>;
+
+}  // namespace eigrad

@@ -1,0 +1,50 @@
+#pragma once
+/// \file storage.hpp
+/// \brief A tensor's flat, contiguous buffer, shared by handle between views.
+#include <Eigen/Core>
+#include <cstdint>
+#include <memory>
+
+#include "eigrad/device.hpp"
+
+namespace eigrad {
+
+/// A contiguous buffer of \p T on a device, shared by reference between every tensor that
+/// views it. On the CPU it is an `Eigen::Array<T, Dynamic, 1>` owned by the storage, or a
+/// borrowed pointer into the caller's memory (zero-copy interop, see from_blob()).
+template <class T>
+class Storage {
+ public:
+  /// The Eigen type of an owned CPU buffer.
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+
+  /// An empty storage (no buffer).
+  Storage() = default;
+  /// A new uninitialised buffer of \p size elements on \p device.
+  explicit Storage(std::int64_t size, Device device = Device::cpu());
+  /// Takes ownership of \p array without copying its elements.
+  explicit Storage(Array&& array);
+  /// Borrows \p size elements at \p data: the caller keeps them alive while any tensor uses them.
+  static Storage borrow(T* data, std::int64_t size);
+
+  /// First element.
+  T* data() const { return data_.get(); }
+  /// Number of elements.
+  std::int64_t size() const { return size_; }
+  /// Where the buffer lives.
+  const Device& device() const { return device_; }
+  /// Whether a buffer is attached.
+  explicit operator bool() const { return static_cast<bool>(data_); }
+  /// True when both handles refer to the same buffer.
+  bool same_buffer(const Storage& other) const { return data_ == other.data_; }
+
+ private:
+  std::shared_ptr<T> data_;
+  std::int64_t size_ = 0;
+  Device device_;
+};
+
+extern template class Storage<float>;
+extern template class Storage<double>;
+
+}  // namespace eigrad
