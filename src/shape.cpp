@@ -1,0 +1,65 @@
+#include "eigrad/shape.hpp"
+
+#include <sstream>
+
+#include "eigrad/errors.hpp"
+
+namespace eigrad {
+
+std::int64_t numel(const Shape& shape) {
+  std::int64_t n = 1;
+  for (auto e : shape) n *= e;
+  return n;
+}
+
+std::string to_string(const Shape& shape) {
+  std::ostringstream os;
+  os << '[';
+  for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  os << ']';
+  return os.str();
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape strides(shape.size());
+  std::int64_t s = 1;
+  for (std::size_t i = shape.size(); i-- > 0;) {
+    strides[i] = s;
+    s *= shape[i];
+  }
+  return strides;
+}
+
+Shape broadcast_shapes(const Shape& a, const Shape& b) {
+  const std::size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (std::size_t i = 0; i < rank; ++i) {
+    const std::int64_t ea = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    const std::int64_t eb = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (ea != eb && ea != 1 && eb != 1)
+      throw ShapeError("shapes " + to_string(a) + " and " + to_string(b) +
+                       " cannot be broadcast together (dimension " + std::to_string(i) + ": " +
+                       std::to_string(ea) + " vs " + std::to_string(eb) + ")");
+    out[i] = ea == 1 ? eb : ea;
+  }
+  return out;
+}
+
+int wrap_dim(std::int64_t dim, int rank) {
+  const int r = rank == 0 ? 1 : rank;  // a scalar accepts dims 0 and -1, as PyTorch does
+  if (dim < -r || dim >= r)
+    throw ValueError("dimension " + std::to_string(dim) + " is out of range for a tensor of rank " +
+                     std::to_string(rank) + " (expected in [" + std::to_string(-r) + ", " +
+                     std::to_string(r - 1) + "])");
+  return static_cast<int>(dim < 0 ? dim + r : dim);
+}
+
+void check_shape(const Shape& shape) {
+  if (shape.size() > static_cast<std::size_t>(kMaxRank))
+    throw ShapeError("shape " + to_string(shape) + " has rank " + std::to_string(shape.size()) +
+                     ", above the maximum rank " + std::to_string(kMaxRank));
+  for (auto e : shape)
+    if (e < 0) throw ShapeError("shape " + to_string(shape) + " has a negative extent");
+}
+
+}  // namespace eigrad

@@ -1,0 +1,578 @@
+// Tensor<T>: metadata, autograd state, views, factories and in-place updates.
+#include "eigrad/tensor.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "detail/kernels.hpp"
+#include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/autograd/node.hpp"
+#include "eigrad/random.hpp"
+
+namespace eigrad {
+
+namespace {
+
+template <class T>
+std::shared_ptr<TensorImpl<T>> make_impl(Storage<T> storage, Shape shape, std::int64_t offset) {
+  check_shape(shape);
+  if (offset < 0 || offset + numel(shape) > storage.size())
+    throw ShapeError("shape " + to_string(shape) + " at offset " + std::to_string(offset) +
+                     " does not fit a storage of " + std::to_string(storage.size()) + " elements");
+  auto impl = std::make_shared<TensorImpl<T>>();
+  impl->storage = std::move(storage);
+  impl->offset = offset;
+  impl->shape = std::move(shape);
+  return impl;
+}
+
+/// A gradient-free node for view-like ops: the gradient is reshaped back.
+template <class T>
+class ReshapeBackward final : public Node<T> {
+ public:
+  ReshapeBackward(Shape input_shape, const char* name) : input_shape_(std::move(input_shape)), name_(name) {}
+  std::string name() const override { return name_; }
+
+ protected:
+  std::vector<Tensor<T>> backward(const Tensor<T>& g) override { return {g.reshape(input_shape_)}; }
+
+ private:
+  Shape input_shape_;
+  const char* name_;
+};
+
+template <class T>
+class CloneBackward final : public Node<T> {
+ public:
+  std::string name() const override { return "CloneBackward0"; }
+
+ protected:
+  std::vector<Tensor<T>> backward(const Tensor<T>& g) override { return {g}; }
+};
+
+template <class T>
+Tensor<T> apply_options(Tensor<T> t, const TensorOptions& options) {
+  if (options.requires_grad()) t.requires_grad_(true);
+  return t;
+}
+
+}  // namespace
+
+// -------------------------------------------------------------------- construction
+template <class T>
+Tensor<T>::Tensor(std::initializer_list<T> values)
+    : impl_(make_impl(Storage<T>(static_cast<std::int64_t>(values.size())),
+                      Shape{static_cast<std::int64_t>(values.size())}, 0)) {
+  std::copy(values.begin(), values.end(), data());
+}
+
+template <class T>
+Tensor<T>::Tensor(std::initializer_list<std::initializer_list<T>> rows) {
+  const auto r = static_cast<std::int64_t>(rows.size());
+  const auto c = r ? static_cast<std::int64_t>(rows.begin()->size()) : 0;
+  for (const auto& row : rows)
+    if (static_cast<std::int64_t>(row.size()) != c)
+      throw ShapeError("ragged nested list: rows of " + std::to_string(c) + " and " +
+                       std::to_string(row.size()) + " elements");
+  impl_ = make_impl(Storage<T>(r * c), Shape{r, c}, 0);
+  T* out = data();
+  for (const auto& row : rows) out = std::copy(row.begin(), row.end(), out);
+}
+
+template <class T>
+Tensor<T>::Tensor(Storage<T> storage, Shape shape, std::int64_t offset)
+    : impl_(make_impl(std::move(storage), std::move(shape), offset)) {}
+
+template <class T>
+void Tensor<T>::check_defined(const char* what) const {
+  if (!impl_) throw ValueError(std::string(what) + " called on an undefined tensor");
+}
+
+template <class T>
+void Tensor<T>::check_inplace(const char* what) const {
+  check_defined(what);
+  if (impl_->requires_grad && GradMode::is_enabled()) {
+    if (!impl_->grad_fn)
+      throw AutogradError(std::string("a leaf tensor of shape ") + to_string(impl_->shape) +
+                          " that requires grad is used in the in-place operation " + what +
+                          "; do the update inside an eigrad::NoGradGuard");
+    throw AutogradError(std::string("the in-place operation ") + what +
+                        " on a non-leaf tensor of shape " + to_string(impl_->shape) +
+                        " that requires grad would not be recorded; use the out-of-place operation");
+  }
+  ++impl_->version;
+}
+
+// -------------------------------------------------------------------- metadata
+template <class T>
+const Shape& Tensor<T>::shape() const {
+  check_defined("shape()");
+  return impl_->shape;
+}
+
+template <class T>
+std::int64_t Tensor<T>::size(std::int64_t dim) const {
+  return shape()[wrap_dim(dim, this->dim())];
+}
+
+template <class T>
+std::int64_t Tensor<T>::numel() const { return eigrad::numel(shape()); }
+
+template <class T>
+const Device& Tensor<T>::device() const {
+  check_defined("device()");
+  return impl_->storage.device();
+}
+
+template <class T>
+const Storage<T>& Tensor<T>::storage() const {
+  check_defined("storage()");
+  return impl_->storage;
+}
+
+template <class T>
+std::int64_t Tensor<T>::storage_offset() const {
+  check_defined("storage_offset()");
+  return impl_->offset;
+}
+
+template <class T>
+T* Tensor<T>::data() const {
+  check_defined("data()");
+  return impl_->storage.data() + impl_->offset;
+}
+
+template <class T>
+T Tensor<T>::item() const {
+  if (numel() != 1)
+    throw ValueError("item() needs a tensor with one element, got shape " + to_string(shape()));
+  return data()[0];
+}
+
+template <class T>
+typename Tensor<T>::ArrayMap Tensor<T>::array() const {
+  return ArrayMap(data(), numel());
+}
+
+template <class T>
+typename Tensor<T>::MatrixMap Tensor<T>::matrix() const {
+  if (dim() != 2) throw ShapeError("matrix() needs a rank-2 tensor, got shape " + to_string(shape()));
+  return MatrixMap(data(), shape()[0], shape()[1]);
+}
+
+template <class T>
+std::vector<T> Tensor<T>::to_vector() const {
+  return std::vector<T>(data(), data() + numel());
+}
+
+// -------------------------------------------------------------------- autograd state
+template <class T>
+bool Tensor<T>::requires_grad() const { return impl_ && impl_->requires_grad; }
+
+template <class T>
+Tensor<T>& Tensor<T>::requires_grad_(bool requires) {
+  check_defined("requires_grad_()");
+  if (impl_->grad_fn && !requires)
+    throw AutogradError("requires_grad_(false) on a non-leaf tensor of shape " + to_string(shape()) +
+                        "; use detach() to get a tensor outside the graph");
+  impl_->requires_grad = requires || impl_->grad_fn != nullptr;
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::grad() const {
+  check_defined("grad()");
+  return impl_->grad;
+}
+
+template <class T>
+void Tensor<T>::set_grad(const Tensor& grad) const {
+  check_defined("set_grad()");
+  if (grad.defined() && grad.shape() != shape())
+    throw ShapeError("set_grad: gradient of shape " + to_string(grad.shape()) +
+                     " for a tensor of shape " + to_string(shape()));
+  impl_->grad = grad;
+}
+
+template <class T>
+bool Tensor<T>::is_leaf() const {
+  check_defined("is_leaf()");
+  return impl_->grad_fn == nullptr;
+}
+
+template <class T>
+void Tensor<T>::retain_grad() const {
+  check_defined("retain_grad()");
+  if (!impl_->requires_grad)
+    throw AutogradError("retain_grad() on a tensor of shape " + to_string(shape()) +
+                        " that does not require grad");
+  if (impl_->grad_fn) {
+    impl_->grad_fn->retained_output = impl_;
+    impl_->retains_grad = true;
+  }
+}
+
+template <class T>
+bool Tensor<T>::retains_grad() const {
+  return impl_ && (impl_->retains_grad || (impl_->requires_grad && !impl_->grad_fn));
+}
+
+template <class T>
+const std::shared_ptr<Node<T>>& Tensor<T>::grad_fn() const {
+  check_defined("grad_fn()");
+  return impl_->grad_fn;
+}
+
+template <class T>
+void Tensor<T>::set_grad_fn(std::shared_ptr<Node<T>> node) const {
+  check_defined("set_grad_fn()");
+  impl_->grad_fn = std::move(node);
+  impl_->requires_grad = impl_->grad_fn != nullptr || impl_->requires_grad;
+}
+
+template <class T>
+void Tensor<T>::backward(const Tensor& gradient, bool retain_graph) const {
+  check_defined("backward()");
+  autograd::run_backward<T>({*this}, {gradient}, retain_graph);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::detach() const {
+  check_defined("detach()");
+  return Tensor(impl_->storage, impl_->shape, impl_->offset);
+}
+
+template <class T>
+std::uint64_t Tensor<T>::version() const {
+  check_defined("version()");
+  return impl_->version;
+}
+
+// -------------------------------------------------------------------- views and copies
+template <class T>
+Tensor<T> Tensor<T>::clone() const {
+  Tensor out = empty<T>(shape(), device());
+  std::copy(data(), data() + numel(), out.data());
+  return autograd::record<T>(out, std::make_shared<CloneBackward<T>>(), {this});
+}
+
+template <class T>
+Tensor<T> Tensor<T>::reshape(Shape new_shape) const {
+  const std::int64_t n = numel();
+  std::int64_t known = 1;
+  int infer = -1;
+  for (std::size_t i = 0; i < new_shape.size(); ++i) {
+    if (new_shape[i] == -1) {
+      if (infer >= 0) throw ShapeError("reshape to " + to_string(new_shape) + ": only one extent may be -1");
+      infer = static_cast<int>(i);
+    } else {
+      known *= new_shape[i];
+    }
+  }
+  if (infer >= 0 && known > 0 && n % known == 0) new_shape[infer] = n / known;
+  if (eigrad::numel(new_shape) != n || (infer >= 0 && new_shape[infer] < 0))
+    throw ShapeError("cannot reshape a tensor of shape " + to_string(shape()) + " (" +
+                     std::to_string(n) + " elements) to " + to_string(new_shape));
+  Tensor out(impl_->storage, std::move(new_shape), impl_->offset);
+  return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "ViewBackward0"), {this});
+}
+
+template <class T>
+Tensor<T> Tensor<T>::unsqueeze(std::int64_t dim) const {
+  const int d = wrap_dim(dim < 0 ? dim : dim, this->dim() + 1);
+  Shape s = shape();
+  s.insert(s.begin() + d, 1);
+  Tensor out(impl_->storage, std::move(s), impl_->offset);
+  return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "UnsqueezeBackward0"), {this});
+}
+
+template <class T>
+Tensor<T> Tensor<T>::squeeze(std::int64_t dim) const {
+  const int d = wrap_dim(dim, this->dim());
+  if (this->dim() == 0 || shape()[d] != 1) return *this;
+  Shape s = shape();
+  s.erase(s.begin() + d);
+  Tensor out(impl_->storage, std::move(s), impl_->offset);
+  return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "SqueezeBackward1"), {this});
+}
+
+template <class T>
+Tensor<T> Tensor<T>::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
+  if (dim() == 0) return reshape({1});
+  const int s = wrap_dim(start_dim, dim());
+  const int e = wrap_dim(end_dim, dim());
+  if (s > e)
+    throw ValueError("flatten: start_dim " + std::to_string(start_dim) + " comes after end_dim " +
+                     std::to_string(end_dim) + " for shape " + to_string(shape()));
+  Shape out;
+  for (int i = 0; i < s; ++i) out.push_back(shape()[i]);
+  std::int64_t merged = 1;
+  for (int i = s; i <= e; ++i) merged *= shape()[i];
+  out.push_back(merged);
+  for (int i = e + 1; i < dim(); ++i) out.push_back(shape()[i]);
+  return reshape(out);
+}
+
+template <class T>
+Tensor<T> Tensor<T>::to(const Device& target) const {
+  check_defined("to()");
+  if (target == device()) return *this;
+  check_device_available(target);
+  throw DeviceError("no copy path from " + device().str() + " to " + target.str());
+}
+
+// -------------------------------------------------------------------- in place
+template <class T>
+Tensor<T>& Tensor<T>::zero_() { return fill_(T(0)); }
+
+template <class T>
+Tensor<T>& Tensor<T>::fill_(T value) {
+  check_inplace("fill_");
+  std::fill(data(), data() + numel(), value);
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
+  check_inplace("copy_");
+  if (broadcast_shapes(shape(), src.shape()) != shape())
+    throw ShapeError("copy_: source of shape " + to_string(src.shape()) +
+                     " does not broadcast to the destination shape " + to_string(shape()));
+  if (src.numel() == numel())
+    std::memmove(data(), src.data(), sizeof(T) * numel());
+  else
+    detail::broadcast_binary(data(), shape(), src.data(), src.shape(), data(), shape(),
+                             [](T, T s) { return s; });
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::uniform_(T from, T to) {
+  check_inplace("uniform_");
+  auto& g = default_generator();
+  for (T* p = data(), *e = p + numel(); p != e; ++p)
+    *p = static_cast<T>(from + (to - from) * g.uniform());
+  return *this;
+}
+
+template <class T>
+Tensor<T>& Tensor<T>::normal_(T mean, T stddev) {
+  check_inplace("normal_");
+  auto& g = default_generator();
+  for (T* p = data(), *e = p + numel(); p != e; ++p) *p = static_cast<T>(mean + stddev * g.normal());
+  return *this;
+}
+
+namespace {
+template <class T, class F>
+Tensor<T>& inplace_binary(Tensor<T>& self, const Tensor<T>& other, const char* what, F f) {
+  if (broadcast_shapes(self.shape(), other.shape()) != self.shape())
+    throw ShapeError(std::string(what) + ": operand of shape " + to_string(other.shape()) +
+                     " does not broadcast to the destination shape " + to_string(self.shape()));
+  detail::broadcast_binary(self.data(), self.shape(), other.data(), other.shape(), self.data(),
+                           self.shape(), f);
+  return self;
+}
+}  // namespace
+
+template <class T>
+Tensor<T>& Tensor<T>::operator+=(const Tensor& o) {
+  check_inplace("+=");
+  return inplace_binary(*this, o, "+=", [](T a, T b) { return a + b; });
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator-=(const Tensor& o) {
+  check_inplace("-=");
+  return inplace_binary(*this, o, "-=", [](T a, T b) { return a - b; });
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator*=(const Tensor& o) {
+  check_inplace("*=");
+  return inplace_binary(*this, o, "*=", [](T a, T b) { return a * b; });
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator/=(const Tensor& o) {
+  check_inplace("/=");
+  return inplace_binary(*this, o, "/=", [](T a, T b) { return a / b; });
+}
+template <class T>
+Tensor<T>& Tensor<T>::add_(const Tensor& o, T alpha) {
+  check_inplace("add_");
+  return inplace_binary(*this, o, "add_", [alpha](T a, T b) { return a + alpha * b; });
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator+=(T v) {
+  check_inplace("+=");
+  array() += v;
+  return *this;
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator-=(T v) {
+  check_inplace("-=");
+  array() -= v;
+  return *this;
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator*=(T v) {
+  check_inplace("*=");
+  array() *= v;
+  return *this;
+}
+template <class T>
+Tensor<T>& Tensor<T>::operator/=(T v) {
+  check_inplace("/=");
+  array() /= v;
+  return *this;
+}
+
+// -------------------------------------------------------------------- factories
+template <class T>
+Tensor<T> empty(const Shape& shape, TensorOptions options) {
+  check_shape(shape);
+  return apply_options(Tensor<T>(Storage<T>(numel(shape), options.device()), shape), options);
+}
+
+template <class T>
+Tensor<T> full(const Shape& shape, T value, TensorOptions options) {
+  Tensor<T> t = empty<T>(shape, options.device());
+  std::fill(t.data(), t.data() + t.numel(), value);
+  return apply_options(t, options);
+}
+
+template <class T>
+Tensor<T> zeros(const Shape& shape, TensorOptions options) { return full<T>(shape, T(0), options); }
+
+template <class T>
+Tensor<T> ones(const Shape& shape, TensorOptions options) { return full<T>(shape, T(1), options); }
+
+template <class T>
+Tensor<T> scalar_tensor(T value, TensorOptions options) { return full<T>({}, value, options); }
+
+template <class T>
+Tensor<T> zeros_like(const Tensor<T>& like) { return zeros<T>(like.shape(), like.device()); }
+
+template <class T>
+Tensor<T> ones_like(const Tensor<T>& like) { return ones<T>(like.shape(), like.device()); }
+
+template <class T>
+Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
+  if (static_cast<std::int64_t>(values.size()) != numel(shape))
+    throw ShapeError("from_vector: " + std::to_string(values.size()) + " values for shape " +
+                     to_string(shape) + " (" + std::to_string(numel(shape)) + " elements)");
+  Tensor<T> t = empty<T>(shape, options.device());
+  std::copy(values.begin(), values.end(), t.data());
+  return apply_options(t, options);
+}
+
+template <class T>
+Tensor<T> linspace(double start, double end, std::int64_t steps, TensorOptions options) {
+  if (steps < 0) throw ValueError("linspace: number of steps must be non-negative, got " + std::to_string(steps));
+  Tensor<T> t = empty<T>({steps}, options.device());
+  T* out = t.data();
+  const T s = static_cast<T>(start), e = static_cast<T>(end);
+  if (steps == 1) out[0] = s;
+  if (steps > 1) {
+    // PyTorch's CPU kernel (AVX2 build), reproduced for identical values: the step is computed
+    // in T, the first half counts up from start and the second half down from end, each vector
+    // chunk (8 floats or 4 doubles) starts at a fused start + idx * step, and its lanes add
+    // k * step to that base without fusing. test_linspace checks every value against PyTorch.
+    const T step = (e - s) / static_cast<T>(steps - 1);
+    const std::int64_t halfway = steps / 2;
+    auto point = [&](std::int64_t idx) {
+      return idx < halfway ? std::fma(step, static_cast<T>(idx), s)
+                           : std::fma(-step, static_cast<T>(steps - idx - 1), e);
+    };
+    constexpr std::int64_t lanes = std::is_same_v<T, float> ? 8 : 4;
+    std::int64_t idx = 0;
+    auto fill_vector = [&](std::int64_t first) {
+      const T base = point(first);
+      for (std::int64_t k = 0; k < lanes; ++k) {
+        const T offset = static_cast<T>(k) * step;  // rounded on its own, as the vector code does
+        out[first + k] = base + offset;
+      }
+    };
+    for (; idx + 2 * lanes <= steps; idx += 2 * lanes) {  // two vectors a round; the rest is scalar
+      fill_vector(idx);
+      fill_vector(idx + lanes);
+    }
+    for (; idx < steps; ++idx) out[idx] = point(idx);
+  }
+  return apply_options(t, options);
+}
+
+template <class T>
+Tensor<T> arange(double start, double end, double step, TensorOptions options) {
+  if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step) ||
+      (end - start) / step < 0)
+    throw ValueError("arange: invalid range start=" + std::to_string(start) + " end=" +
+                     std::to_string(end) + " step=" + std::to_string(step));
+  const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
+  Tensor<T> t = empty<T>({n}, options.device());
+  for (std::int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
+  return apply_options(t, options);
+}
+
+template <class T>
+Tensor<T> arange(double end, TensorOptions options) { return arange<T>(0, end, 1, options); }
+
+template <class T>
+Tensor<T> randn(const Shape& shape, TensorOptions options) {
+  Tensor<T> t = empty<T>(shape, options.device());
+  auto& g = default_generator();
+  for (T* p = t.data(), *e = p + t.numel(); p != e; ++p) *p = static_cast<T>(g.normal());
+  return apply_options(t, options);
+}
+
+template <class T>
+Tensor<T> rand(const Shape& shape, TensorOptions options) {
+  Tensor<T> t = empty<T>(shape, options.device());
+  auto& g = default_generator();
+  for (T* p = t.data(), *e = p + t.numel(); p != e; ++p) *p = static_cast<T>(g.uniform());
+  return apply_options(t, options);
+}
+
+template <class T>
+Tensor<T> from_eigen(Eigen::Array<T, Eigen::Dynamic, 1>&& array, Shape shape) {
+  const std::int64_t n = array.size();
+  if (shape.empty() && n != 1) shape = {n};
+  if (numel(shape) != n)
+    throw ShapeError("from_eigen: an array of " + std::to_string(n) + " elements cannot have shape " +
+                     to_string(shape));
+  return Tensor<T>(Storage<T>(std::move(array)), std::move(shape));
+}
+
+template <class T>
+bool allclose(const Tensor<T>& a, const Tensor<T>& b, double rtol, double atol) {
+  if (a.shape() != b.shape()) return false;
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    const double x = a.data()[i], y = b.data()[i];
+    if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
+  }
+  return true;
+}
+
+#define EIGRAD_INSTANTIATE_FACTORIES(T)                                                        \
+  template Tensor<T> empty<T>(const Shape&, TensorOptions);                                    \
+  template Tensor<T> full<T>(const Shape&, T, TensorOptions);                                  \
+  template Tensor<T> zeros<T>(const Shape&, TensorOptions);                                    \
+  template Tensor<T> ones<T>(const Shape&, TensorOptions);                                     \
+  template Tensor<T> scalar_tensor<T>(T, TensorOptions);                                       \
+  template Tensor<T> zeros_like<T>(const Tensor<T>&);                                          \
+  template Tensor<T> ones_like<T>(const Tensor<T>&);                                           \
+  template Tensor<T> from_vector<T>(const std::vector<T>&, const Shape&, TensorOptions);       \
+  template Tensor<T> linspace<T>(double, double, std::int64_t, TensorOptions);                 \
+  template Tensor<T> arange<T>(double, double, double, TensorOptions);                         \
+  template Tensor<T> arange<T>(double, TensorOptions);                                         \
+  template Tensor<T> randn<T>(const Shape&, TensorOptions);                                    \
+  template Tensor<T> rand<T>(const Shape&, TensorOptions);                                     \
+  template Tensor<T> from_eigen<T>(Eigen::Array<T, Eigen::Dynamic, 1>&&, Shape);               \
+  template bool allclose<T>(const Tensor<T>&, const Tensor<T>&, double, double);
+
+EIGRAD_INSTANTIATE_FACTORIES(float)
+EIGRAD_INSTANTIATE_FACTORIES(double)
+
+template class Tensor<float>;
+template class Tensor<double>;
+
+}  // namespace eigrad
