@@ -45,8 +45,9 @@ class Node {
   /// whose needs_input_grad() is false.
   virtual std::vector<Tensor<T>> backward(const Tensor<T>& grad_output) = 0;
 
-  /// Keeps \p t for backward (freed by release_saved()).
-  void save(const Tensor<T>& t) { saved_.push_back(t); }
+  /// Keeps the data of \p t for backward (freed by release_saved()). Only the data is kept
+  /// (a detached view), so saving a node's own output does not make a reference cycle.
+  void save(const Tensor<T>& t) { saved_.push_back(t.defined() ? t.detach() : t); }
   /// Saved tensor \p i.
   const Tensor<T>& saved(std::size_t i) const { return saved_[i]; }
   /// Number of saved tensors.
