@@ -65,17 +65,18 @@ struct is_tensor : std::false_type {};
 template <class T>
 struct is_tensor<Tensor<T>> : std::true_type {};
 
+/// The element type of the first Tensor among Args (void when there is none).
 template <class... Args>
-struct first_tensor_scalar;
-template <>
-struct first_tensor_scalar<> {
+struct first_tensor_scalar {
   using type = void;
+};
+template <class T, class... Rest>
+struct first_tensor_scalar<Tensor<T>, Rest...> {
+  using type = T;
 };
 template <class A, class... Rest>
 struct first_tensor_scalar<A, Rest...> {
-  using D = std::decay_t<A>;
-  using type = std::conditional_t<is_tensor<D>::value, typename D::Scalar,
-                                  typename first_tensor_scalar<Rest...>::type>;
+  using type = typename first_tensor_scalar<Rest...>::type;
 };
 
 template <class T, class A>
@@ -141,7 +142,7 @@ struct Function {
   /// Derived::backward, if any tensor argument requires grad.
   template <class... Args>
   static auto apply(Args&&... args) {
-    using T = typename detail::first_tensor_scalar<Args...>::type;
+    using T = typename detail::first_tensor_scalar<std::decay_t<Args>...>::type;
     static_assert(!std::is_void_v<T>, "Function::apply needs at least one Tensor argument");
     std::vector<Tensor<T>> inputs;
     (detail::collect_tensor<T>(inputs, args), ...);
