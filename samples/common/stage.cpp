@@ -1,0 +1,395 @@
+#include "common/stage.hpp"
+
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <system_error>
+
+#include "eigrad/errors.hpp"
+#include "eigrad/random.hpp"
+
+namespace eigrad::samples {
+
+namespace po = boost::program_options;
+
+namespace {
+
+// A value is parsed by hand rather than by Boost's lexical_cast so that "1e-6x", "nan" or
+// "1.5" for an integer are rejected with a message naming the flag, and negative numbers
+// given as "--lr=-1" reach us as text.
+double parse_double(const std::string& flag, const std::string& text) {
+  double value = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (!text.empty() && *first == '+') ++first;  // strtod accepts "+1"; so do we
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (text.empty() || ec != std::errc() || ptr != last)
+    throw UsageError("--" + flag + ": '" + text + "' is not a number");
+  if (!std::isfinite(value)) throw UsageError("--" + flag + ": '" + text + "' is not a finite number");
+  return value;
+}
+
+std::int64_t parse_int(const std::string& flag, const std::string& text, std::int64_t min_value) {
+  std::int64_t value = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  if (!text.empty() && *first == '+') ++first;
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (text.empty() || ec == std::errc::invalid_argument || ptr != last)
+    throw UsageError("--" + flag + ": '" + text + "' is not an integer");
+  if (ec == std::errc::result_out_of_range) throw UsageError("--" + flag + ": '" + text + "' is out of range");
+  if (value < min_value)
+    throw UsageError("--" + flag + ": " + text + " must be at least " + std::to_string(min_value));
+  return value;
+}
+
+std::uint64_t parse_seed(const std::string& text) {
+  std::uint64_t value = 0;
+  const char* first = text.data();
+  const char* last = first + text.size();
+  const auto [ptr, ec] = std::from_chars(first, last, value);
+  if (text.empty() || ec != std::errc() || ptr != last)
+    throw UsageError("--seed: '" + text + "' is not an integer in [0, 2^64)");
+  return value;
+}
+
+// The message of a nlohmann exception without its "[json.exception.parse_error.101] " tag.
+std::string json_message(const std::exception& e) {
+  std::string what = e.what();
+  if (!what.empty() && what.front() == '[') {
+    const auto close = what.find("] ");
+    if (close != std::string::npos) what.erase(0, close + 2);
+  }
+  return what;
+}
+
+po::options_description make_description(const StageDefaults& d) {
+  po::options_description desc("Options");
+  // Every value is taken as text and converted by parse_*: see parse_double.
+  desc.add_options()
+      ("help", "print this help and exit")
+      ("init", po::value<std::string>()->value_name("FILE"),
+       ("start from the \"init\" weights of a golden-format JSON file"
+       + std::string(d.has_exponent_bounds ? " (and its \"exponent_upper_bounds\")" : "")).c_str())
+      ("lr", po::value<std::string>()->value_name("X"),
+       ("learning rate (default " + py_float(d.lr) + ")").c_str())
+      ("iters", po::value<std::string>()->value_name("N"),
+       ("training steps (default " + std::to_string(d.iters) + ")").c_str())
+      ("n", po::value<std::string>()->value_name("N"),
+       ("points of linspace(-pi, pi, N) (default " + std::to_string(d.n) + ")").c_str())
+      ("dtype", po::value<std::string>()->value_name("float32|float64"),
+       ("element type (default " + d.dtype + ")").c_str())
+      ("device", po::value<std::string>()->value_name("cpu|cuda[:K]"), "device (default cpu)")
+      ("seed", po::value<std::string>()->value_name("S"),
+       "seed of the random starting weights (default: a fresh random seed)");
+  if (d.has_optimizer_flags) {
+    po::options_description opt("Optimizer (PyTorch's defaults when absent)");
+    opt.add_options()
+        ("optimizer", po::value<std::string>()->value_name("NAME"),
+         ("sgd|rmsprop|adam|adamw|adagrad (default " + d.optimizer + ")").c_str())
+        ("momentum", po::value<std::string>()->value_name("X"), "SGD, RMSprop momentum")
+        ("dampening", po::value<std::string>()->value_name("X"), "SGD dampening")
+        ("nesterov", po::bool_switch(), "SGD: Nesterov momentum")
+        ("weight-decay", po::value<std::string>()->value_name("X"), "weight decay (L2 penalty)")
+        ("alpha", po::value<std::string>()->value_name("X"), "RMSprop smoothing constant")
+        ("eps", po::value<std::string>()->value_name("X"), "term added to denominators")
+        ("centered", po::bool_switch(), "RMSprop: centered (normalise by the gradient's variance)")
+        ("beta1", po::value<std::string>()->value_name("X"), "Adam/AdamW first-moment decay")
+        ("beta2", po::value<std::string>()->value_name("X"), "Adam/AdamW second-moment decay")
+        ("amsgrad", po::bool_switch(), "Adam/AdamW: AMSGrad variant")
+        ("lr-decay", po::value<std::string>()->value_name("X"), "Adagrad learning-rate decay")
+        ("initial-accumulator-value", po::value<std::string>()->value_name("X"),
+         "Adagrad initial accumulator");
+    desc.add(opt);
+  }
+  return desc;
+}
+
+void check_init_keys(const std::string& path, const std::map<std::string, std::vector<double>>& init,
+                     const StageDefaults& d) {
+  for (const InitKey& key : d.init_keys) {
+    const auto it = init.find(key.name);
+    if (it == init.end()) throw UsageError("--init " + path + ": \"init\" has no \"" + key.name + "\"");
+    if (it->second.size() != key.size)
+      throw UsageError("--init " + path + ": \"init\".\"" + key.name + "\" holds " + std::to_string(it->second.size()) +
+                       (it->second.size() == 1 ? " value" : " values") + ", expected " +
+                       std::to_string(key.size));
+  }
+}
+
+}  // namespace
+
+StageOptions default_options(const StageDefaults& d) {
+  StageOptions o;
+  o.lr = d.lr;
+  o.iters = d.iters;
+  o.n = d.n;
+  o.dtype = d.dtype;
+  o.print_every = d.print_every;
+  o.optimizer = d.optimizer;
+  return o;
+}
+
+std::string stage_usage(const std::string& name, const StageDefaults& defaults) {
+  std::ostringstream os;
+  os << "Usage: " << name << " [options]\n"
+     << "Fits a polynomial in x to sin(x) on [-pi, pi] as the PyTorch tutorial does, printing `t loss` every "
+     << defaults.print_every << " steps and the final polynomial.\n"
+     << make_description(defaults);
+  return os.str();
+}
+
+StageOptions parse_stage_options(const std::vector<std::string>& args, const StageDefaults& d, bool* help) {
+  const po::options_description desc = make_description(d);
+  po::variables_map vm;
+  const po::positional_options_description no_positional;  // a stray word is an error
+  try {
+    // No abbreviations: "--it" must not silently mean "--iters".
+    const int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
+    po::store(po::command_line_parser(args)
+                         .options(desc)
+                         .positional(no_positional)
+                         .style(style)
+                         .run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw UsageError(e.what());
+  }
+
+  if (vm.count("help")) {
+    if (help == nullptr) throw UsageError("--help is not accepted here");
+    *help = true;
+    return default_options(d);
+  }
+
+  StageOptions o = default_options(d);
+  const auto text = [&](const char* flag) -> const std::string* {
+    return vm.count(flag) ? &vm[flag].as<std::string>() : nullptr;
+  };
+  if (const auto* s = text("lr")) {
+    o.lr = parse_double("lr", *s);
+    if (o.lr < 0) throw UsageError("--lr: " + *s + " must not be negative");
+  }
+  if (const auto* s = text("iters")) o.iters = parse_int("iters", *s, 0);
+  if (const auto* s = text("n")) o.n = parse_int("n", *s, 1);
+  if (const auto* s = text("dtype")) {
+    if (*s != "float32" && *s != "float64")
+      throw UsageError("--dtype: unknown dtype '" + *s + "' (expected float32 or float64)");
+    o.dtype = *s;
+  }
+  std::string device_text = "cpu";
+  if (const auto* s = text("device")) {
+    device_text = *s;
+    try {
+      o.device = eigrad::Device::parse(*s);
+    } catch (const eigrad::Error& e) {
+      throw UsageError("--device: " + std::string(e.what()));
+    }
+  }
+  try {
+    eigrad::check_device_available(o.device);
+  } catch (const eigrad::Error& e) {
+    throw UsageError("--device " + device_text + ": " + e.what());
+  }
+  if (const auto* s = text("seed")) o.seed = parse_seed(*s);
+
+  if (d.has_optimizer_flags) {
+    if (const auto* s = text("optimizer")) {
+      if (*s != "sgd" && *s != "rmsprop" && *s != "adam" && *s != "adamw" && *s != "adagrad")
+        throw UsageError("--optimizer: unknown optimizer '" + *s +
+                         "' (expected sgd, rmsprop, adam, adamw or adagrad)");
+      o.optimizer = *s;
+    }
+    const std::pair<const char*, std::optional<double>*> numbers[] = {
+        {"momentum", &o.momentum}, {"dampening", &o.dampening}, {"weight-decay", &o.weight_decay},
+        {"alpha", &o.alpha},       {"eps", &o.eps},             {"beta1", &o.beta1},
+        {"beta2", &o.beta2},       {"lr-decay", &o.lr_decay},
+        {"initial-accumulator-value", &o.initial_accumulator_value}};
+    for (const auto& [flag, target] : numbers)
+      if (const auto* s = text(flag)) *target = parse_double(flag, *s);
+    o.nesterov = vm["nesterov"].as<bool>();
+    o.centered = vm["centered"].as<bool>();
+    o.amsgrad = vm["amsgrad"].as<bool>();
+  }
+
+  if (const auto* s = text("init")) {
+    o.init = read_init_file(*s, d.has_exponent_bounds ? &o.exponent_upper_bounds : nullptr);
+    check_init_keys(*s, *o.init, d);
+    if (o.exponent_upper_bounds && static_cast<std::int64_t>(o.exponent_upper_bounds->size()) < o.iters)
+      throw UsageError(*s + ": \"exponent_upper_bounds\" has " +
+                       std::to_string(o.exponent_upper_bounds->size()) + " entries, fewer than the " +
+                       std::to_string(o.iters) + " steps to run");
+  }
+  return o;
+}
+
+StageOptions parse_stage_options(int argc, char** argv, const StageDefaults& defaults, bool* help) {
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) args.emplace_back(argv[i]);
+  return parse_stage_options(args, defaults, help);
+}
+
+int stage_main(int argc, char** argv, const char* name, const StageDefaults& defaults, StageFunction fn) {
+  // Every message is flattened to one line: the contract is "one clear error line".
+  const auto fail = [name](int code, std::string message) {
+    for (char& ch : message)
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    std::cerr << name << ": error: " << message << std::endl;
+    return code;
+  };
+  StageOptions opts;
+  try {
+    bool help = false;
+    opts = parse_stage_options(argc, argv, defaults, &help);
+    if (help) {
+      std::cout << stage_usage(name, defaults);
+      return 0;
+    }
+  } catch (const UsageError& e) {
+    return fail(2, e.what());
+  }
+  try {
+    fn(opts, std::cout);
+    std::cout.flush();
+    return 0;
+  } catch (const std::invalid_argument& e) {
+    return fail(2, e.what());
+  } catch (const eigrad::ValueError& e) {
+    return fail(2, e.what());
+  } catch (const eigrad::DeviceError& e) {
+    return fail(2, e.what());
+  } catch (const std::exception& e) {
+    return fail(1, e.what());
+  }
+}
+
+std::map<std::string, std::vector<double>> read_init_file(const std::string& path,
+                                                          std::optional<std::vector<int>>* bounds) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw UsageError("--init: cannot read '" + path + "'");
+  nlohmann::json doc;
+  try {
+    doc = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw UsageError("--init " + path + ": malformed JSON: " + json_message(e));
+  }
+  if (!doc.is_object() || !doc.contains("init") || !doc["init"].is_object())
+    throw UsageError("--init " + path + ": no \"init\" object");
+
+  std::map<std::string, std::vector<double>> init;
+  for (const auto& [key, value] : doc["init"].items()) {
+    std::vector<double> values;
+    if (value.is_number()) {
+      values.push_back(value.get<double>());
+    } else if (value.is_array() && !value.empty()) {
+      for (const auto& element : value) {
+        if (!element.is_number())
+          throw UsageError("--init " + path + ": \"init\".\"" + key + "\" holds a non-number: " + element.dump());
+        values.push_back(element.get<double>());
+      }
+    } else {
+      throw UsageError("--init " + path + ": \"init\".\"" + key +
+                       "\" is not a number or an array of numbers: " + value.dump());
+    }
+    init.emplace(key, std::move(values));
+  }
+
+  if (bounds != nullptr && doc.contains("exponent_upper_bounds")) {
+    const auto& array = doc["exponent_upper_bounds"];
+    if (!array.is_array())
+      throw UsageError("--init " + path + ": \"exponent_upper_bounds\" is not an array");
+    std::vector<int> out;
+    out.reserve(array.size());
+    for (const auto& element : array) {
+      // The bound is random.randint(4, 6): the terms x^4 .. x^(bound-1) are used.
+      if (!element.is_number_integer() || element.get<std::int64_t>() < 4 || element.get<std::int64_t>() > 64)
+        throw UsageError("--init " + path + ": \"exponent_upper_bounds\" holds " + element.dump() +
+                         ", not an integer in [4, 64]");
+      out.push_back(element.get<int>());
+    }
+    *bounds = std::move(out);
+  }
+  return init;
+}
+
+std::string py_float(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
+
+  // Shortest round-trip digits, as Python's repr picks them (David Gay's mode 0).
+  char buf[64];
+  const auto res = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::scientific);
+  const std::string sci(buf, res.ptr);  // "-d.ddde-05"
+  const auto e_pos = sci.find('e');
+  std::string mantissa = sci.substr(0, e_pos);
+  const int exponent = std::stoi(sci.substr(e_pos + 1));
+  std::string sign;
+  if (mantissa.front() == '-') {
+    sign = "-";
+    mantissa.erase(0, 1);
+  }
+  std::string digits;
+  for (char ch : mantissa)
+    if (ch != '.') digits += ch;
+
+  std::string out = sign;
+  if (exponent < -4 || exponent >= 16) {
+    out += digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    const int magnitude = exponent < 0 ? -exponent : exponent;
+    out += exponent < 0 ? "e-" : "e+";
+    if (magnitude < 10) out += '0';
+    out += std::to_string(magnitude);
+  } else if (exponent < 0) {
+    out += "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
+  } else {
+    const auto int_len = static_cast<std::size_t>(exponent) + 1;
+    if (digits.size() <= int_len) {
+      out += digits + std::string(int_len - digits.size(), '0') + ".0";
+    } else {
+      out += digits.substr(0, int_len) + "." + digits.substr(int_len);
+    }
+  }
+  return out;
+}
+
+void print_trace_line(std::ostream& out, StageRun& run, std::int64_t t, double loss) {
+  out << t << ' ' << py_float(loss) << '\n';
+  run.trace.push_back({t, loss});
+}
+
+std::string cubic_string(double a, double b, double c, double d) {
+  return "y = " + py_float(a) + " + " + py_float(b) + " x + " + py_float(c) + " x^2 + " + py_float(d) + " x^3";
+}
+
+void print_result(std::ostream& out, const std::string& text) { out << "Result: " << text << '\n'; }
+
+void seed_run(const StageOptions& opts) {
+  std::uint64_t seed = 0;
+  if (opts.seed) {
+    seed = *opts.seed;
+  } else {
+    std::random_device device;
+    seed = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+  }
+  eigrad::manual_seed(seed);
+}
+
+double initial_scalar(const StageOptions& opts, const std::string& key) {
+  if (opts.init) {
+    const auto it = opts.init->find(key);
+    if (it == opts.init->end() || it->second.size() != 1)
+      throw eigrad::ValueError("initial weights have no scalar \"" + key + "\"");
+    return it->second.front();
+  }
+  return eigrad::default_generator().normal();
+}
+
+}  // namespace eigrad::samples
