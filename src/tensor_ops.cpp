@@ -67,7 +67,7 @@ EIGRAD_UNARY_OP(SqrtOp, "SqrtBackward0", std::sqrt(x), T(1) / (T(2) * y))
 EIGRAD_UNARY_OP(AbsOp, "AbsBackward0", std::abs(x), T((x > T(0)) - (x < T(0))))
 EIGRAD_UNARY_OP(TanhOp, "TanhBackward0", std::tanh(x), T(1) - y * y)
 EIGRAD_UNARY_OP(SigmoidOp, "SigmoidBackward0", T(1) / (T(1) + exp(-x)), y * (T(1) - y))
-EIGRAD_UNARY_OP(ReluOp, "ReluBackward0", x > T(0) ? x : T(0), x > T(0) ? T(1) : T(0))
+EIGRAD_UNARY_OP(ReluOp, "ReluBackward0", (x > T(0) || x != x) ? x : T(0), x > T(0) ? T(1) : T(0))  // NaN stays NaN
 EIGRAD_UNARY_OP(NegOp, "NegBackward0", -x, T(-1))
 #undef EIGRAD_UNARY_OP
 
@@ -141,7 +141,7 @@ template <class T>
 class DivScalarBackward final : public Node<T> {
  public:
   explicit DivScalarBackward(T s) : s_(s) {}
-  std::string name() const override { return "DivBackward1"; }
+  std::string name() const override { return "DivBackward0"; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
@@ -157,7 +157,7 @@ template <class T>
 class RDivScalarBackward final : public Node<T> {  // y = s / x
  public:
   RDivScalarBackward(const Tensor<T>& x, T s) : s_(s) { this->save(x); }
-  std::string name() const override { return "DivBackward0"; }
+  std::string name() const override { return "MulBackward0"; }  // PyTorch: x.reciprocal() * s
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
@@ -489,11 +489,12 @@ Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
 }
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Max, a, b, [](T x, T y) { return std::max(x, y); });
+  // A NaN operand gives NaN, as PyTorch's maximum does (std::max would drop it).
+  return binary_op(BinaryKind::Max, a, b, [](T x, T y) { return (x != x || y != y) ? x + y : std::max(x, y); });
 }
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Min, a, b, [](T x, T y) { return std::min(x, y); });
+  return binary_op(BinaryKind::Min, a, b, [](T x, T y) { return (x != x || y != y) ? x + y : std::min(x, y); });
 }
 template <class T>
 Tensor<T> operator-(const Tensor<T>& a) { return unary_op<T, NegOp>(a); }
@@ -501,12 +502,17 @@ Tensor<T> operator-(const Tensor<T>& a) { return unary_op<T, NegOp>(a); }
 template <class T>
 Tensor<T> add_scalar(const Tensor<T>& a, T s) {
   Tensor<T> y = map_unary(a, [s](T x) { return x + s; });
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(1), "AddBackward1"), {&a});
+  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(1), "AddBackward0"), {&a});
+}
+template <class T>
+Tensor<T> sub_scalar(const Tensor<T>& a, T s) {
+  Tensor<T> y = map_unary(a, [s](T x) { return x - s; });
+  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(1), "SubBackward0"), {&a});
 }
 template <class T>
 Tensor<T> mul_scalar(const Tensor<T>& a, T s) {
   Tensor<T> y = map_unary(a, [s](T x) { return x * s; });
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(s, "MulBackward1"), {&a});
+  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(s, "MulBackward0"), {&a});
 }
 template <class T>
 Tensor<T> div_scalar(const Tensor<T>& a, T s) {
@@ -520,7 +526,7 @@ Tensor<T> rsub_scalar(const Tensor<T>& a, T s) {
 }
 template <class T>
 Tensor<T> rdiv_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return s / x; });
+  Tensor<T> y = map_unary(a, [s](T x) { return (T(1) / x) * s; });  // as PyTorch's rdiv rounds
   if (!autograd::any_requires_grad<T>({&a})) return y;
   return autograd::record<T>(y, std::make_shared<RDivScalarBackward<T>>(a, s), {&a});
 }
@@ -547,6 +553,7 @@ Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
   template Tensor<T> add_scalar<T>(const Tensor<T>&, T);                       \
   template Tensor<T> mul_scalar<T>(const Tensor<T>&, T);                       \
   template Tensor<T> div_scalar<T>(const Tensor<T>&, T);                       \
+  template Tensor<T> sub_scalar<T>(const Tensor<T>&, T);                       \
   template Tensor<T> rsub_scalar<T>(const Tensor<T>&, T);                      \
   template Tensor<T> rdiv_scalar<T>(const Tensor<T>&, T);                      \
   template Tensor<T> pow<T>(T, const Tensor<T>&);                              \

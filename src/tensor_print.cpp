@@ -53,7 +53,9 @@ class Formatter {
   std::size_t width() const { return width_; }
   std::string format(double v) const {
     std::string s;
-    if (sci_mode_) {
+    if (std::isnan(v)) {
+      s = "nan";  // Python prints no sign on NaN, whatever its sign bit
+    } else if (sci_mode_) {
       s = printf_string("%*.*e", static_cast<int>(width_), kPrecision, v);
     } else if (int_mode_) {
       s = printf_string("%*.*f", 0, 0, v);
@@ -61,7 +63,6 @@ class Formatter {
     } else {
       s = printf_string("%*.*f", 0, kPrecision, v);
     }
-    if (s == "-nan" || s == "nan" || s == "-nan." || s == "nan.") s = "nan";
     if (s.size() < width_) s.insert(0, width_ - s.size(), ' ');
     return s;
   }
@@ -151,6 +152,8 @@ std::ostream& operator<<(std::ostream& os, const Tensor<T>& t) {
   const int indent = static_cast<int>(prefix.size());
   std::vector<std::string> suffixes;
   std::string body;
+  // PyTorch's order: device, then size (empty tensors), dtype, grad_fn or requires_grad.
+  if (!t.device().is_cpu()) suffixes.push_back("device='" + t.device().str() + "'");
   if (t.numel() == 0) {
     body = "[]";
     if (t.dim() != 1) {
@@ -167,13 +170,14 @@ std::ostream& operator<<(std::ostream& os, const Tensor<T>& t) {
     if (t.dim() == 0) body = fmt.format(values[0]);
     else body = Printer{values.data(), t.shape(), fmt, summarize}.str(0, 0, indent);
   }
-  if (!t.device().is_cpu()) suffixes.push_back("device='" + t.device().str() + "'");
   if (std::is_same_v<T, double>) suffixes.push_back("dtype=torch.float64");
   if (t.grad_fn()) suffixes.push_back("grad_fn=<" + t.grad_fn()->name() + ">");
   else if (t.requires_grad()) suffixes.push_back("requires_grad=True");
 
   std::string out = prefix + body;
-  std::size_t last_line = out.size() - (out.rfind('\n') == std::string::npos ? 0 : out.rfind('\n')) + 1;
+  // _add_suffixes: len(s) - s.rfind('\n') + 1, where rfind gives -1 on a single line.
+  const std::size_t newline = out.rfind('\n');
+  std::size_t last_line = newline == std::string::npos ? out.size() + 2 : out.size() - newline + 1;
   for (const auto& s : suffixes) {
     if (last_line + s.size() + 2 > static_cast<std::size_t>(kLineWidth)) {
       out += ",\n" + std::string(indent, ' ') + s;

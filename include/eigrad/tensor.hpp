@@ -326,6 +326,8 @@ template <class T> Tensor<T> operator-(const Tensor<T>& a);
 template <class T> Tensor<T> add_scalar(const Tensor<T>& a, T s);
 /// a * s.
 template <class T> Tensor<T> mul_scalar(const Tensor<T>& a, T s);
+/// a - s.
+template <class T> Tensor<T> sub_scalar(const Tensor<T>& a, T s);
 /// a / s (a true division, as PyTorch rounds it).
 template <class T> Tensor<T> div_scalar(const Tensor<T>& a, T s);
 /// s - a.
@@ -347,7 +349,7 @@ Tensor<T> operator+(const Tensor<T>& a, S s) { return add_scalar(a, static_cast<
 template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
 Tensor<T> operator+(S s, const Tensor<T>& a) { return add_scalar(a, static_cast<T>(s)); }
 template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator-(const Tensor<T>& a, S s) { return add_scalar(a, -static_cast<T>(s)); }
+Tensor<T> operator-(const Tensor<T>& a, S s) { return sub_scalar(a, static_cast<T>(s)); }
 template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
 Tensor<T> operator-(S s, const Tensor<T>& a) { return rsub_scalar(a, static_cast<T>(s)); }
 template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
