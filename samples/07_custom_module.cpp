@@ -1,0 +1,99 @@
+/// \file 07_custom_module.cpp
+/// \brief Tutorial stage 7, "PyTorch: Custom nn Modules": a Polynomial3 module of our own
+///        with four parameters, an MSE (sum) loss and optim::SGD.
+#include <ostream>
+#include <string>
+
+#include "common/stage.hpp"
+#include "common/stages.hpp"
+#include "eigrad/errors.hpp"
+#include "eigrad/nn/nn.hpp"
+#include "eigrad/optim/sgd.hpp"
+#include "eigrad/tensor.hpp"
+
+namespace eigrad::samples {
+
+namespace {
+
+constexpr double kPi = 3.141592653589793;  // Python's math.pi
+
+/// The tutorial's custom module: a + b x + c x^2 + d x^3 with four scalar parameters.
+template <class T>
+class Polynomial3 : public nn::Module<T> {
+ public:
+  /// Registers a, b, c, d with the given starting values.
+  Polynomial3(double a0, double b0, double c0, double d0, const Device& device) {
+    auto scalar = [&](double v) { return scalar_tensor<T>(static_cast<T>(v), TensorOptions(device)); };
+    a = this->register_parameter("a", scalar(a0));
+    b = this->register_parameter("b", scalar(b0));
+    c = this->register_parameter("c", scalar(c0));
+    d = this->register_parameter("d", scalar(d0));
+  }
+
+  /// The polynomial at every element of \p x.
+  Tensor<T> forward(const Tensor<T>& x) override { return a + b * x + c * x.pow(2) + d * x.pow(3); }
+
+  /// "y = a + b x + c x^2 + d x^3" with the current values, as the tutorial's string().
+  std::string string() const {
+    return cubic_string(a.template item<double>(), b.template item<double>(), c.template item<double>(),
+                        d.template item<double>());
+  }
+
+  Tensor<T> a, b, c, d;  ///< the parameters
+};
+
+template <class T>
+StageRun train(const StageOptions& opts, std::ostream& out) {
+  const TensorOptions on_device(opts.device);
+  const Tensor<T> x = linspace<T>(-kPi, kPi, opts.n, on_device);
+  const Tensor<T> y = sin(x);
+
+  seed_run(opts);
+  // Drawn one after another, in the order of the tutorial's torch.randn(()) calls.
+  const double a0 = initial_scalar(opts, "a");
+  const double b0 = initial_scalar(opts, "b");
+  const double c0 = initial_scalar(opts, "c");
+  const double d0 = initial_scalar(opts, "d");
+  Polynomial3<T> model(a0, b0, c0, d0, opts.device);
+
+  nn::MSELoss<T> criterion(nn::Reduction::Sum);
+  optim::SGD<T> optimizer(model.parameters(), optim::SGDOptions(opts.lr));
+
+  StageRun run;
+  for (std::int64_t t = 0; t < opts.iters; ++t) {
+    const Tensor<T> y_pred = model(x);
+    const Tensor<T> loss = criterion(y_pred, y);
+    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+
+    optimizer.zero_grad(/*set_to_none=*/false);  // PyTorch 1.13's default, as in 08_dynamic_net
+    loss.backward();
+    optimizer.step();
+  }
+
+  print_result(out, model.string());
+  run.result = {{"a", {model.a.template item<double>()}},
+                {"b", {model.b.template item<double>()}},
+                {"c", {model.c.template item<double>()}},
+                {"d", {model.d.template item<double>()}}};
+  return run;
+}
+
+}  // namespace
+
+StageDefaults defaults_custom_module() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, float32
+
+StageRun run_custom_module(const StageOptions& opts, std::ostream& out) {
+  check_device_available(opts.device);
+  if (opts.dtype == "float32") return train<float>(opts, out);
+  if (opts.dtype == "float64") return train<double>(opts, out);
+  throw ValueError("07_custom_module: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+}
+
+}  // namespace eigrad::samples
+
+#ifndef EIGRAD_SAMPLE_NO_MAIN
+int main(int argc, char** argv) {
+  return eigrad::samples::stage_main(argc, argv, "07_custom_module", eigrad::samples::defaults_custom_module(),
+                                     &eigrad::samples::run_custom_module);
+}
+#endif

@@ -1,0 +1,631 @@
+#define BOOST_TEST_MODULE nn
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/autograd/gradcheck.hpp"
+#include "eigrad/errors.hpp"
+#include "eigrad/nn/nn.hpp"
+#include "eigrad/random.hpp"
+
+namespace nn = eigrad::nn;
+using eigrad::Tensor;
+using eigrad::autograd::gradcheck;
+using TD = Tensor<double>;
+
+namespace {
+
+std::vector<std::string> names_of(const std::vector<std::pair<std::string, TD>>& named) {
+  std::vector<std::string> out;
+  for (const auto& [name, t] : named) out.push_back(name);
+  return out;
+}
+
+/// Expects \p fn to throw \p E whose message holds every one of \p parts.
+template <class E, class F>
+void check_throws(F&& fn, const std::vector<std::string>& parts) {
+  try {
+    fn();
+    BOOST_ERROR("expected an exception mentioning '" << parts.front() << "'");
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const auto& p : parts) BOOST_TEST(msg.find(p) != std::string::npos, "message '" << msg << "' lacks '" << p << "'");
+  }
+}
+
+// A module written the documented way: parameters, a buffer and children.
+class Block : public nn::Module<double> {
+ public:
+  Block() {
+    lin = register_module("lin", std::make_shared<nn::Linear<double>>(2, 3));
+    scale = register_parameter("scale", eigrad::ones<double>({3}));
+    running = register_buffer("running", eigrad::zeros<double>({3}));
+  }
+  TD forward(const TD& x) override { return lin->forward(x) * scale; }
+  std::shared_ptr<nn::Linear<double>> lin;
+  TD scale, running;
+};
+
+class Net : public nn::Module<double> {
+ public:
+  Net() {
+    alpha = register_parameter("alpha", eigrad::scalar_tensor<double>(0.5));
+    block = register_module("block", std::make_shared<Block>());
+    seq = register_module("seq", std::make_shared<nn::Sequential<double>>(nn::Linear<double>(3, 1), nn::Tanh<double>()));
+  }
+  TD forward(const TD& x) override { return seq->forward(block->forward(x)) * alpha; }
+  TD alpha;
+  std::shared_ptr<Block> block;
+  std::shared_ptr<nn::Sequential<double>> seq;
+};
+
+// d = input - target = {0.75, -2, -0.5, 2.5}: no element on a kink of any loss below.
+const std::vector<double> k_input = {0.75, -2.0, 0.5, 3.0};
+const std::vector<double> k_target = {0.0, 0.0, 1.0, 0.5};
+
+struct LossCase {
+  std::string name;
+  std::function<TD(const TD&, const TD&, nn::Reduction)> fn;
+  std::vector<double> values;  // elementwise
+  std::vector<double> grads;   // d value_i / d input_i
+};
+
+std::vector<LossCase> loss_cases() {
+  namespace F = nn::functional;
+  return {
+      {"mse", [](const TD& a, const TD& b, nn::Reduction r) { return nn::MSELoss<double>(r)(a, b); },
+       {0.5625, 4.0, 0.25, 6.25}, {1.5, -4.0, -1.0, 5.0}},
+      {"l1", [](const TD& a, const TD& b, nn::Reduction r) { return nn::L1Loss<double>(r)(a, b); },
+       {0.75, 2.0, 0.5, 2.5}, {1.0, -1.0, -1.0, 1.0}},
+      {"huber(1)", [](const TD& a, const TD& b, nn::Reduction r) { return nn::HuberLoss<double>(r, 1.0)(a, b); },
+       {0.28125, 1.5, 0.125, 2.0}, {0.75, -1.0, -0.5, 1.0}},
+      {"huber(1.5)", [](const TD& a, const TD& b, nn::Reduction r) { return F::huber_loss(a, b, r, 1.5); },
+       {0.28125, 1.875, 0.125, 2.625}, {0.75, -1.5, -0.5, 1.5}},
+      {"smooth_l1(1)", [](const TD& a, const TD& b, nn::Reduction r) { return nn::SmoothL1Loss<double>(r)(a, b); },
+       {0.28125, 1.5, 0.125, 2.0}, {0.75, -1.0, -0.5, 1.0}},
+      {"smooth_l1(0.6)",
+       [](const TD& a, const TD& b, nn::Reduction r) {
+         return nn::SmoothL1Loss<double>(nn::SmoothL1LossOptions().reduction(r).beta(0.6))(a, b);
+       },
+       {0.45, 1.7, 0.125 / 0.6, 2.2}, {1.0, -1.0, -0.5 / 0.6, 1.0}},
+      {"smooth_l1(0)", [](const TD& a, const TD& b, nn::Reduction r) { return F::smooth_l1_loss(a, b, r, 0.0); },
+       {0.75, 2.0, 0.5, 2.5}, {1.0, -1.0, -1.0, 1.0}},
+  };
+}
+
+}  // namespace
+
+// ============================================================================ Module
+
+BOOST_AUTO_TEST_SUITE(module)
+
+BOOST_AUTO_TEST_CASE(registration_and_dotted_names_in_pytorch_order) {
+  Net net;
+  BOOST_TEST(names_of(net.named_parameters()) ==
+                 std::vector<std::string>({"alpha", "block.scale", "block.lin.weight", "block.lin.bias", "seq.0.weight",
+                                           "seq.0.bias"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(names_of(net.named_parameters(false)) == std::vector<std::string>({"alpha"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(net.parameters().size() == 6u);
+  BOOST_TEST(net.parameters()[2].is_same(net.block->lin->weight));
+  BOOST_TEST(names_of(net.named_buffers()) == std::vector<std::string>({"block.running"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(net.buffers().size() == 1u);
+  BOOST_TEST(net.named_buffers(false).empty());
+  BOOST_TEST(names_of(net.state_dict()) ==
+                 std::vector<std::string>({"alpha", "block.scale", "block.running", "block.lin.weight", "block.lin.bias",
+                                           "seq.0.weight", "seq.0.bias"}),
+             boost::test_tools::per_element());
+  const auto children = net.named_children();
+  BOOST_REQUIRE_EQUAL(children.size(), 2u);
+  BOOST_TEST(children[0].first == "block");
+  BOOST_TEST(children[1].first == "seq");
+  BOOST_TEST(net.children()[0].get() == net.block.get());
+  std::vector<std::string> module_names;
+  for (const auto& [name, m] : net.named_modules()) module_names.push_back(name + ":" + m->name());
+  BOOST_TEST(module_names == std::vector<std::string>({":Net", "block:Block", "block.lin:Linear", "seq:Sequential",
+                                                       "seq.0:Linear", "seq.1:Tanh"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(net.modules().size() == 6u);
+  for (const auto& p : net.parameters()) {
+    BOOST_TEST(p.requires_grad());
+    BOOST_TEST(p.is_leaf());
+  }
+  BOOST_TEST(!net.block->running.requires_grad());
+}
+
+BOOST_AUTO_TEST_CASE(registration_rules) {
+  nn::Module<double> m;
+  TD w = eigrad::ones<double>({2});
+  TD got = m.register_parameter("w", w);
+  BOOST_TEST(got.is_same(w));  // a leaf is kept as the same handle
+  BOOST_TEST(w.requires_grad());
+  check_throws<eigrad::ValueError>([&] { m.register_parameter("w", eigrad::ones<double>({1})); }, {"'w'", "already exists"});
+  check_throws<eigrad::ValueError>([&] { m.register_buffer("w", eigrad::ones<double>({1})); }, {"'w'"});
+  check_throws<eigrad::ValueError>([&] { m.register_module("w", std::make_shared<nn::ReLU<double>>()); }, {"'w'"});
+  check_throws<eigrad::ValueError>([&] { m.register_parameter("a.b", eigrad::ones<double>({1})); }, {"'a.b'", "'.'"});
+  check_throws<eigrad::ValueError>([&] { m.register_parameter("", eigrad::ones<double>({1})); }, {"empty"});
+  check_throws<eigrad::ValueError>([&] { m.register_module("null", std::shared_ptr<nn::ReLU<double>>()); }, {"null"});
+
+  // A computed tensor is detached into a leaf; requires_grad = false is honoured.
+  TD x = eigrad::ones<double>({2}, eigrad::TensorOptions().requires_grad(true));
+  TD y = m.register_parameter("y", x * 2.0);
+  BOOST_TEST(y.is_leaf());
+  BOOST_TEST(y.requires_grad());
+  TD frozen = m.register_parameter("frozen", eigrad::ones<double>({1}), false);
+  BOOST_TEST(!frozen.requires_grad());
+  // An absent parameter (PyTorch's None) is skipped.
+  m.register_parameter("none", TD());
+  BOOST_TEST(names_of(m.named_parameters()) == std::vector<std::string>({"w", "y", "frozen"}),
+             boost::test_tools::per_element());
+
+  // Cycles are refused.
+  auto outer = std::make_shared<nn::Sequential<double>>();
+  auto inner = std::make_shared<nn::Sequential<double>>();
+  outer->push_back(inner);
+  check_throws<eigrad::ValueError>([&] { inner->push_back(outer); }, {"cycle"});
+
+  // A module without forward(input) says so.
+  check_throws<eigrad::ValueError>([&] { m(eigrad::ones<double>({2})); }, {"Module", "forward", "[2]"});
+}
+
+BOOST_AUTO_TEST_CASE(parameter_is_a_leaf_that_requires_grad_sharing_data) {
+  TD data = eigrad::zeros<double>({3});
+  nn::Parameter<double> p(data);
+  BOOST_TEST(p.requires_grad());
+  BOOST_TEST(p.is_leaf());
+  BOOST_TEST(!data.requires_grad());  // the handle passed in keeps its own state
+  data.fill_(2.0);
+  BOOST_TEST(p.to_vector() == std::vector<double>(3, 2.0), boost::test_tools::per_element());
+  TD x = eigrad::ones<double>({3}, eigrad::TensorOptions().requires_grad(true));
+  nn::Parameter<double> q(x * 3.0, false);
+  BOOST_TEST(q.is_leaf());
+  BOOST_TEST(!q.requires_grad());
+  nn::Module<double> m;
+  m.register_parameter("p", p);
+  BOOST_TEST(m.parameters()[0].is_same(p));
+}
+
+BOOST_AUTO_TEST_CASE(shared_parameters_are_listed_once_but_saved_under_every_name) {
+  auto lin = std::make_shared<nn::Linear<double>>(2, 2);
+  nn::Sequential<double> seq;
+  seq.push_back(lin);
+  seq.push_back(lin);
+  BOOST_TEST(names_of(seq.named_parameters()) == std::vector<std::string>({"0.weight", "0.bias"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(names_of(seq.state_dict()) == std::vector<std::string>({"0.weight", "0.bias", "1.weight", "1.bias"}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(zero_grad_to_none_and_to_zeros) {
+  Net net;
+  const TD x = eigrad::from_vector<double>({0.1, 0.2, 0.3, 0.4}, {2, 2});
+  net(x).sum().backward();
+  for (const auto& p : net.parameters()) BOOST_TEST(p.grad().defined());
+  net.zero_grad(false);
+  for (const auto& p : net.parameters()) {
+    BOOST_REQUIRE(p.grad().defined());
+    BOOST_TEST(p.grad().shape() == p.shape(), boost::test_tools::per_element());
+    for (const double g : p.grad().to_vector()) BOOST_TEST(g == 0.0);
+  }
+  // Zeroed gradients accumulate again from zero.
+  net(x).sum().backward();
+  const auto first = net.parameters()[0].grad().to_vector();
+  net.zero_grad(false);
+  net(x).sum().backward();
+  BOOST_TEST(net.parameters()[0].grad().to_vector() == first, boost::test_tools::per_element());
+  net.zero_grad();  // set_to_none = true by default
+  for (const auto& p : net.parameters()) BOOST_TEST(!p.grad().defined());
+  net.zero_grad(false);  // nothing to zero: stays undefined
+  for (const auto& p : net.parameters()) BOOST_TEST(!p.grad().defined());
+}
+
+BOOST_AUTO_TEST_CASE(train_and_eval_reach_every_descendant) {
+  Net net;
+  for (auto* m : net.modules()) BOOST_TEST(m->is_training());
+  net.eval();
+  for (auto* m : net.modules()) BOOST_TEST(!m->is_training());
+  net.seq->train();
+  BOOST_TEST(!net.is_training());
+  BOOST_TEST(net.seq->is_training());
+  BOOST_TEST((*net.seq)[0].is_training());
+  BOOST_TEST(!net.block->is_training());
+  net.train();
+  for (auto* m : net.modules()) BOOST_TEST(m->is_training());
+}
+
+BOOST_AUTO_TEST_CASE(apply_visits_children_before_their_parent) {
+  Net net;
+  std::vector<std::string> order;
+  net.apply([&](nn::Module<double>& m) { order.push_back(m.name()); });
+  BOOST_TEST(order == std::vector<std::string>({"Linear", "Block", "Linear", "Tanh", "Sequential", "Net"}),
+             boost::test_tools::per_element());
+  // The typical use: re-initialise every Linear layer.
+  net.apply([](nn::Module<double>& m) {
+    if (auto* lin = dynamic_cast<nn::Linear<double>*>(&m)) {
+      nn::init::constant_(lin->weight, 0.25);
+      nn::init::zeros_(lin->bias);
+    }
+  });
+  for (const double w : net.block->lin->weight.to_vector()) BOOST_TEST(w == 0.25);
+  for (const double w : net.seq->at<nn::Linear<double>>(0).weight.to_vector()) BOOST_TEST(w == 0.25);
+  for (const double b : net.block->lin->bias.to_vector()) BOOST_TEST(b == 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(to_device) {
+  nn::Linear<float> lin(3, 2);
+  const auto before = lin.weight.to_vector();
+  lin.to(eigrad::Device::cpu());  // already there: nothing changes
+  BOOST_TEST(lin.weight.to_vector() == before, boost::test_tools::per_element());
+  BOOST_TEST(lin.weight.device() == eigrad::Device::cpu());
+  if (!eigrad::cuda_backend_built()) {
+    BOOST_CHECK_THROW(lin.to(eigrad::Device::cuda()), eigrad::DeviceError);
+    BOOST_TEST(lin.weight.device() == eigrad::Device::cpu());
+    BOOST_TEST(lin.weight.to_vector() == before, boost::test_tools::per_element());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(repr_is_pytorchs) {
+  nn::Sequential<float> model(nn::Linear<float>(3, 1), nn::Flatten<float>(0, 1));
+  BOOST_TEST(model.repr() ==
+             "Sequential(\n"
+             "  (0): Linear(in_features=3, out_features=1, bias=True)\n"
+             "  (1): Flatten(start_dim=0, end_dim=1)\n"
+             ")");
+  std::ostringstream os;
+  os << model;
+  BOOST_TEST(os.str() == model.repr());
+  BOOST_TEST(Net().repr() ==
+             "Net(\n"
+             "  (block): Block(\n"
+             "    (lin): Linear(in_features=2, out_features=3, bias=True)\n"
+             "  )\n"
+             "  (seq): Sequential(\n"
+             "    (0): Linear(in_features=3, out_features=1, bias=True)\n"
+             "    (1): Tanh()\n"
+             "  )\n"
+             ")");
+  BOOST_TEST(nn::Linear<double>(4, 2, false).repr() == "Linear(in_features=4, out_features=2, bias=False)");
+  BOOST_TEST(nn::ReLU<float>().repr() == "ReLU()");
+  BOOST_TEST(nn::Sigmoid<float>().repr() == "Sigmoid()");
+  BOOST_TEST(nn::Flatten<float>().repr() == "Flatten(start_dim=1, end_dim=-1)");
+  BOOST_TEST(nn::MSELoss<float>().repr() == "MSELoss()");
+  BOOST_TEST(nn::Sequential<float>().repr() == "Sequential()");
+}
+
+BOOST_AUTO_TEST_CASE(modules_move) {
+  nn::Linear<double> a(2, 2);
+  const TD w = a.weight;
+  nn::Linear<double> b(std::move(a));
+  BOOST_TEST(b.weight.is_same(w));
+  BOOST_TEST(b.parameters()[0].is_same(w));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================ layers
+
+BOOST_AUTO_TEST_SUITE(layers)
+
+BOOST_AUTO_TEST_CASE(linear_default_init_is_uniform_within_one_over_sqrt_in) {
+  eigrad::manual_seed(7);
+  nn::Linear<float> lin(100, 200);
+  BOOST_TEST(lin.weight.shape() == eigrad::Shape({200, 100}), boost::test_tools::per_element());
+  BOOST_TEST(lin.bias.shape() == eigrad::Shape({200}), boost::test_tools::per_element());
+  const double bound = 0.1;
+  auto check = [&](const std::vector<float>& v) {
+    double lo = 1, hi = -1, sum = 0;
+    for (const float x : v) {
+      lo = std::min(lo, double(x));
+      hi = std::max(hi, double(x));
+      sum += x;
+    }
+    BOOST_TEST(lo >= -bound);
+    BOOST_TEST(hi <= bound);
+    BOOST_TEST(lo < -0.095);  // the draws fill the interval
+    BOOST_TEST(hi > 0.095);
+    BOOST_TEST(std::abs(sum / double(v.size())) < 0.01);
+  };
+  check(lin.weight.to_vector());
+  check(lin.bias.to_vector());
+  BOOST_TEST(lin.weight.requires_grad());
+  // Seeded: the same seed gives the same layer, another seed another one.
+  eigrad::manual_seed(7);
+  nn::Linear<float> again(100, 200);
+  BOOST_TEST(again.weight.to_vector() == lin.weight.to_vector(), boost::test_tools::per_element());
+  eigrad::manual_seed(8);
+  nn::Linear<float> other(100, 200);
+  BOOST_TEST(other.weight.to_vector() != lin.weight.to_vector());
+  // Small layers too: Linear(3, 1) has bound 1/sqrt(3).
+  for (int i = 0; i < 50; ++i) {
+    nn::Linear<double> small(3, 1);
+    for (const double w : small.weight.to_vector()) BOOST_TEST(std::abs(w) <= 1 / std::sqrt(3.0));
+    BOOST_TEST(std::abs(small.bias.item()) <= 1 / std::sqrt(3.0));
+  }
+  nn::Linear<double> no_bias(nn::LinearOptions(3, 2).bias(false));
+  BOOST_TEST(!no_bias.bias.defined());
+  BOOST_TEST(no_bias.parameters().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(linear_forward_values_shapes_and_gradients) {
+  nn::Linear<double> lin(3, 2);
+  nn::init::constant_(lin.weight, 0.0);
+  {
+    eigrad::NoGradGuard g;
+    lin.weight.copy_(TD{{1.0, 2.0, 3.0}, {-1.0, 0.5, 0.0}});
+    lin.bias.copy_(TD{0.5, -0.5});
+  }
+  const TD x{{1.0, 1.0, 1.0}, {2.0, 0.0, -1.0}};
+  const TD y = lin(x);
+  BOOST_TEST(y.shape() == eigrad::Shape({2, 2}), boost::test_tools::per_element());
+  BOOST_TEST(y.to_vector() == std::vector<double>({6.5, -1.0, -0.5, -2.5}), boost::test_tools::per_element());
+  // Rank 1 and rank 3 inputs apply to the last dimension.
+  const TD y1 = lin(TD{1.0, 1.0, 1.0});
+  BOOST_TEST(y1.shape() == eigrad::Shape({2}), boost::test_tools::per_element());
+  BOOST_TEST(y1.to_vector() == std::vector<double>({6.5, -1.0}), boost::test_tools::per_element());
+  const TD y3 = lin(x.reshape({1, 2, 3}));
+  BOOST_TEST(y3.shape() == eigrad::Shape({1, 2, 2}), boost::test_tools::per_element());
+  BOOST_TEST(y3.to_vector() == y.to_vector(), boost::test_tools::per_element());
+  check_throws<eigrad::ShapeError>([&] { lin(eigrad::ones<double>({5, 4})); }, {"[5, 4]", "in_features=3"});
+
+  // Gradients with respect to input, weight and bias.
+  nn::Linear<double> probe(3, 2);
+  const auto r = gradcheck(
+      [&](const std::vector<TD>& in) {
+        probe.weight = in[1];
+        probe.bias = in[2];
+        return probe(in[0]);
+      },
+      {eigrad::randn<double>({4, 3}, eigrad::TensorOptions().requires_grad(true)),
+       eigrad::randn<double>({2, 3}, eigrad::TensorOptions().requires_grad(true)),
+       eigrad::randn<double>({2}, eigrad::TensorOptions().requires_grad(true))});
+  BOOST_TEST(r.ok, r.message);
+
+  // Through the module's own parameters: backward fills weight.grad and bias.grad.
+  nn::Linear<double> lin2(3, 1);
+  const TD xs = eigrad::randn<double>({5, 3});
+  lin2(xs).sum().backward();
+  BOOST_REQUIRE(lin2.weight.grad().defined());
+  std::vector<double> col_sums(3, 0.0);
+  const auto xv = xs.to_vector();
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 3; ++j) col_sums[j] += xv[i * 3 + j];
+  const auto gw = lin2.weight.grad().to_vector();
+  for (int j = 0; j < 3; ++j) BOOST_TEST(gw[j] == col_sums[j], boost::test_tools::tolerance(1e-12));
+  BOOST_TEST(lin2.bias.grad().item() == 5.0);
+}
+
+BOOST_AUTO_TEST_CASE(flatten) {
+  nn::Flatten<float> f(0, 1);
+  const Tensor<float> x = eigrad::ones<float>({4, 1});
+  BOOST_TEST(f(x).shape() == eigrad::Shape({4}), boost::test_tools::per_element());
+  nn::Flatten<float> def;
+  BOOST_TEST(def(eigrad::ones<float>({2, 3, 4})).shape() == eigrad::Shape({2, 12}), boost::test_tools::per_element());
+  const auto r = gradcheck([](const std::vector<TD>& in) { return nn::Flatten<double>(0, 1)(in[0]) * 2.0; },
+                           {eigrad::randn<double>({3, 2}, eigrad::TensorOptions().requires_grad(true))});
+  BOOST_TEST(r.ok, r.message);
+}
+
+BOOST_AUTO_TEST_CASE(sequential_indexing_typed_access_and_iteration) {
+  auto shared = std::make_shared<nn::ReLU<float>>();
+  nn::Sequential<float> model(nn::Linear<float>(3, 1), nn::Flatten<float>(0, 1));
+  model.push_back(shared);
+  model.push_back("act", std::make_shared<nn::Tanh<float>>());
+  BOOST_TEST(model.size() == 4u);
+  BOOST_TEST(!model.is_empty());
+  BOOST_TEST(model[0].name() == "Linear");
+  BOOST_TEST(model[-1].name() == "Tanh");
+  BOOST_TEST(model.ptr(2).get() == shared.get());
+  nn::Linear<float>& linear = model.at<nn::Linear<float>>(0);
+  BOOST_TEST(linear.weight.shape() == eigrad::Shape({1, 3}), boost::test_tools::per_element());
+  BOOST_TEST(model.get<nn::Linear<float>>(0).weight.is_same(linear.weight));
+  BOOST_TEST(model.ptr<nn::Linear<float>>(0)->bias.is_same(linear.bias));
+  check_throws<eigrad::ValueError>([&] { model.at<nn::ReLU<float>>(0); }, {"Linear", "ReLU"});
+  check_throws<eigrad::ValueError>([&] { model[4]; }, {"index 4", "4 modules"});
+  check_throws<eigrad::ValueError>([&] { model[-5]; }, {"index -5"});
+  std::vector<std::string> names;
+  for (const auto& layer : model) names.push_back(layer->name());
+  BOOST_TEST(names == std::vector<std::string>({"Linear", "Flatten", "ReLU", "Tanh"}), boost::test_tools::per_element());
+  std::vector<std::string> child_names;
+  for (const auto& [name, m] : model.named_children()) child_names.push_back(name);
+  BOOST_TEST(child_names == std::vector<std::string>({"0", "1", "2", "act"}), boost::test_tools::per_element());
+
+  // forward chains the children: tanh(relu(flatten(linear(x)))).
+  const Tensor<float> x = eigrad::randn<float>({5, 3});
+  const auto lin_out = (x.matmul(linear.weight.t()) + linear.bias).flatten(0, 1).relu().tanh().to_vector();
+  BOOST_TEST(model(x).to_vector() == lin_out, boost::test_tools::per_element());
+
+  // replace_module keeps the position.
+  model.replace_module("2", std::make_shared<nn::Sigmoid<float>>());
+  BOOST_TEST(model[2].name() == "Sigmoid");
+  BOOST_TEST(model.named_children()[2].second.get() == model.ptr(2).get());
+  // An empty Sequential is the identity.
+  nn::Sequential<float> empty;
+  BOOST_TEST(empty(x).to_vector() == x.to_vector(), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(activations_values_and_gradients) {
+  const TD x{-2.0, -0.5, 0.25, 1.5};
+  const auto relu = nn::ReLU<double>()(x).to_vector();
+  const auto tanh = nn::Tanh<double>()(x).to_vector();
+  const auto sig = nn::Sigmoid<double>()(x).to_vector();
+  const auto xv = x.to_vector();
+  for (std::size_t i = 0; i < xv.size(); ++i) {
+    BOOST_TEST(relu[i] == std::max(xv[i], 0.0));
+    BOOST_TEST(tanh[i] == std::tanh(xv[i]), boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(sig[i] == 1 / (1 + std::exp(-xv[i])), boost::test_tools::tolerance(1e-15));
+  }
+  const auto opts = eigrad::TensorOptions().requires_grad(true);
+  const TD xg = eigrad::from_vector<double>({-2.0, -0.5, 0.25, 1.5, 0.7, -1.1}, {2, 3}, opts);
+  for (const auto& activation : std::vector<std::pair<std::string, std::function<TD(const TD&)>>>{
+           {"ReLU", [](const TD& t) { return nn::ReLU<double>()(t); }},
+           {"Tanh", [](const TD& t) { return nn::Tanh<double>()(t); }},
+           {"Sigmoid", [](const TD& t) { return nn::Sigmoid<double>()(t); }}}) {
+    const auto& fn = activation.second;
+    const auto r = gradcheck([&](const std::vector<TD>& in) { return fn(in[0]); }, {xg});
+    BOOST_TEST(r.ok, activation.first << ": " << r.message);
+  }
+  // Analytic derivatives at the points, independent of gradcheck.
+  TD t = TD{0.3, -0.8}.requires_grad_();
+  nn::Sigmoid<double>()(t).sum().backward();
+  for (int i = 0; i < 2; ++i) {
+    const double v = t.to_vector()[i], s = 1 / (1 + std::exp(-v));
+    BOOST_TEST(t.grad().to_vector()[i] == s * (1 - s), boost::test_tools::tolerance(1e-14));
+  }
+  TD u = TD{0.3, -0.8}.requires_grad_();
+  nn::Tanh<double>()(u).sum().backward();
+  for (int i = 0; i < 2; ++i) {
+    const double th = std::tanh(u.to_vector()[i]);
+    BOOST_TEST(u.grad().to_vector()[i] == 1 - th * th, boost::test_tools::tolerance(1e-14));
+  }
+  TD w = TD{0.3, -0.8}.requires_grad_();
+  nn::ReLU<double>()(w).sum().backward();
+  BOOST_TEST(w.grad().to_vector() == std::vector<double>({1.0, 0.0}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================ losses
+
+BOOST_AUTO_TEST_SUITE(losses)
+
+BOOST_AUTO_TEST_CASE(every_loss_every_reduction_against_hand_computed_values_and_gradients) {
+  const auto opts = eigrad::TensorOptions().requires_grad(true);
+  for (const auto& c : loss_cases()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      double sum = 0;
+      for (const double v : c.values) sum += v;
+      const double n = static_cast<double>(c.values.size());
+      for (const auto r : {nn::Reduction::None, nn::Reduction::Mean, nn::Reduction::Sum}) {
+        BOOST_TEST_CONTEXT("reduction " << nn::reduction_name(r)) {
+          TD input = eigrad::from_vector<double>(k_input, {4}, opts);
+          TD target = eigrad::from_vector<double>(k_target, {4}, opts);
+          const TD loss = c.fn(input, target, r);
+          if (r == nn::Reduction::None) {
+            BOOST_TEST(loss.shape() == eigrad::Shape({4}), boost::test_tools::per_element());
+            const auto v = loss.to_vector();
+            for (std::size_t i = 0; i < 4; ++i) BOOST_TEST(v[i] == c.values[i], boost::test_tools::tolerance(1e-12));
+            loss.backward(eigrad::ones<double>({4}));
+          } else {
+            BOOST_TEST(loss.dim() == 0);
+            BOOST_TEST(loss.item() == (r == nn::Reduction::Sum ? sum : sum / n), boost::test_tools::tolerance(1e-12));
+            loss.backward();
+          }
+          const double scale = r == nn::Reduction::Mean ? 1 / n : 1.0;
+          const auto gi = input.grad().to_vector(), gt = target.grad().to_vector();
+          for (std::size_t i = 0; i < 4; ++i) {
+            BOOST_TEST(gi[i] == c.grads[i] * scale, boost::test_tools::tolerance(1e-12));
+            BOOST_TEST(gt[i] == -c.grads[i] * scale, boost::test_tools::tolerance(1e-12));
+          }
+          // And against finite differences, for both operands.
+          const auto gc = gradcheck(
+              [&](const std::vector<TD>& in) { return c.fn(in[0], in[1], r); },
+              {eigrad::from_vector<double>(k_input, {2, 2}, opts), eigrad::from_vector<double>(k_target, {2, 2}, opts)});
+          BOOST_TEST(gc.ok, gc.message);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(float32_losses_match) {
+  const Tensor<float> a{1.f, 2.f, 3.f}, b{1.5f, 2.f, 0.f};
+  BOOST_TEST(nn::MSELoss<float>(nn::Reduction::Sum)(a, b).item() == 9.25f);
+  BOOST_TEST(nn::MSELoss<float>()(a, b).item() == 9.25f / 3, boost::test_tools::tolerance(1e-6f));
+  BOOST_TEST(nn::L1Loss<float>(nn::Reduction::Sum)(a, b).item() == 3.5f);
+  BOOST_TEST(nn::HuberLoss<float>(nn::HuberLossOptions().reduction(nn::Reduction::Sum).delta(1.0))(a, b).item() ==
+             0.125f + 2.5f);
+}
+
+BOOST_AUTO_TEST_CASE(shape_mismatch_is_an_error_naming_both_shapes) {
+  const TD pred = eigrad::zeros<double>({2000, 1});
+  const TD y = eigrad::zeros<double>({2000});
+  check_throws<eigrad::ShapeError>([&] { nn::MSELoss<double>()(pred, y); }, {"[2000, 1]", "[2000]", "mse_loss"});
+  check_throws<eigrad::ShapeError>([&] { nn::L1Loss<double>()(y, pred); }, {"[2000]", "[2000, 1]", "l1_loss"});
+  check_throws<eigrad::ShapeError>([&] { nn::HuberLoss<double>()(pred, y); }, {"[2000, 1]", "[2000]"});
+  check_throws<eigrad::ShapeError>([&] { nn::SmoothL1Loss<double>()(pred, y); }, {"[2000, 1]", "[2000]"});
+  check_throws<eigrad::ValueError>([&] { nn::HuberLoss<double>(nn::Reduction::Mean, 0.0); }, {"delta"});
+  check_throws<eigrad::ValueError>([&] { nn::SmoothL1Loss<double>(nn::Reduction::Mean, -1.0); }, {"beta"});
+  check_throws<eigrad::ValueError>([&] { nn::functional::huber_loss(y, y, nn::Reduction::Sum, -2.0); }, {"delta"});
+  check_throws<eigrad::ValueError>([&] { nn::MSELoss<double>()(TD(), y); }, {"undefined"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================ init
+
+BOOST_AUTO_TEST_SUITE(init)
+
+BOOST_AUTO_TEST_CASE(fills_and_bounds) {
+  namespace I = nn::init;
+  eigrad::manual_seed(3);
+  TD w = eigrad::zeros<double>({300, 200}, eigrad::TensorOptions().requires_grad(true));  // works on parameters
+  auto stats = [](const TD& t) {
+    const auto v = t.to_vector();
+    double lo = 1e300, hi = -1e300, s = 0, s2 = 0;
+    for (const double x : v) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      s += x;
+      s2 += x * x;
+    }
+    const double n = static_cast<double>(v.size());
+    return std::vector<double>{lo, hi, s / n, std::sqrt(s2 / n - (s / n) * (s / n))};
+  };
+  I::constant_(w, 0.3);
+  BOOST_TEST(stats(w)[0] == 0.3);
+  BOOST_TEST(stats(w)[1] == 0.3);
+  I::ones_(w);
+  BOOST_TEST(stats(w)[2] == 1.0);
+  I::zeros_(w);
+  BOOST_TEST(stats(w)[1] == 0.0);
+  I::uniform_(w, -2.0, 3.0);
+  auto s = stats(w);
+  BOOST_TEST(s[0] >= -2.0);
+  BOOST_TEST(s[1] < 3.0);
+  BOOST_TEST(s[2] == 0.5, boost::test_tools::tolerance(0.05));
+  I::normal_(w, 1.0, 2.0);
+  s = stats(w);
+  BOOST_TEST(s[2] == 1.0, boost::test_tools::tolerance(0.02));
+  BOOST_TEST(s[3] == 2.0, boost::test_tools::tolerance(0.02));
+  // fan_in = 200, fan_out = 300.
+  I::xavier_uniform_(w);
+  s = stats(w);
+  const double xb = std::sqrt(6.0 / 500.0);
+  BOOST_TEST(s[0] >= -xb);
+  BOOST_TEST(s[1] <= xb);
+  BOOST_TEST(s[1] > 0.99 * xb);
+  I::xavier_normal_(w, 2.0);
+  BOOST_TEST(stats(w)[3] == 2.0 * std::sqrt(2.0 / 500.0), boost::test_tools::tolerance(0.02));
+  I::kaiming_uniform_(w, std::sqrt(5.0));  // Linear's weight: bound 1/sqrt(fan_in)
+  s = stats(w);
+  BOOST_TEST(s[0] >= -1 / std::sqrt(200.0));
+  BOOST_TEST(s[1] <= 1 / std::sqrt(200.0));
+  BOOST_TEST(s[1] > 0.99 / std::sqrt(200.0));
+  I::kaiming_uniform_(w, 0.0, I::FanMode::FanOut, I::Nonlinearity::ReLU);
+  s = stats(w);
+  BOOST_TEST(s[1] <= std::sqrt(2.0) * std::sqrt(3.0 / 300.0));
+  BOOST_TEST(s[1] > 0.99 * std::sqrt(2.0) * std::sqrt(3.0 / 300.0));
+  I::kaiming_normal_(w, 0.0, I::FanMode::FanIn, I::Nonlinearity::ReLU);
+  BOOST_TEST(stats(w)[3] == std::sqrt(2.0 / 200.0), boost::test_tools::tolerance(0.02));
+  BOOST_TEST(w.requires_grad());
+  BOOST_TEST(w.is_leaf());
+
+  BOOST_TEST(I::calculate_gain(I::Nonlinearity::Tanh) == 5.0 / 3.0);
+  BOOST_TEST(I::calculate_gain(I::Nonlinearity::LeakyReLU, std::sqrt(5.0)) == std::sqrt(1.0 / 3.0),
+             boost::test_tools::tolerance(1e-15));
+  BOOST_TEST(I::calculate_gain(I::Nonlinearity::ReLU) == std::sqrt(2.0));
+  const auto fans = I::calculate_fan_in_and_fan_out({8, 4, 3, 3});
+  BOOST_TEST(fans.first == 36);
+  BOOST_TEST(fans.second == 72);
+  check_throws<eigrad::ValueError>([] { nn::init::xavier_uniform_(eigrad::zeros<double>({5})); }, {"[5]"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
