@@ -1,0 +1,229 @@
+#pragma once
+/// \file optimizer.hpp
+/// \brief Optimizer<T>: parameter groups with their own options, per-parameter state, step()
+///        with an optional closure, and checkpoints of the whole state (safetensors).
+///
+/// The design follows LibTorch's `torch::optim::Optimizer`: every optimizer has an options
+/// struct (its defaults), parameter groups that may override them, and state kept per
+/// parameter. Update rules are PyTorch 1.13's single-tensor ("for-loop") implementations,
+/// computed element by element in T in the same operation order, so float32 training
+/// reproduces PyTorch's traces.
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "eigrad/tensor.hpp"
+
+namespace eigrad::optim {
+
+/// The hyper-parameters of one parameter group. Each optimizer derives its own options
+/// struct (SGDOptions, AdamOptions, ...) with chained setters; this interface is what the
+/// optimizer base, the LR schedulers and checkpoints need from them.
+class OptimizerOptions {
+ public:
+  virtual ~OptimizerOptions() = default;
+  /// A deep copy of the concrete options.
+  virtual std::unique_ptr<OptimizerOptions> clone() const = 0;
+  /// The learning rate (what schedulers read).
+  virtual double get_lr() const = 0;
+  /// Sets the learning rate (what schedulers write).
+  virtual void set_lr(double lr) = 0;
+  /// Every option as (PyTorch name, value) in a fixed order, switches as 0 or 1: what a
+  /// checkpoint stores for the group.
+  virtual std::vector<std::pair<std::string, double>> values() const = 0;
+  /// Sets every option from a map holding at least the names of values(); throws IoError
+  /// naming the first one missing. Values are not validated here (the optimizer does it).
+  virtual void set_values(const std::map<std::string, double>& values) = 0;
+};
+
+/// A set of parameters updated with the same options. A group built without options takes
+/// the optimizer's defaults when it is added.
+template <class T>
+class ParamGroup {
+ public:
+  /// A group using the optimizer's default options.
+  ParamGroup(std::vector<Tensor<T>> params)  // NOLINT: implicit, as LibTorch's
+      : params_(std::move(params)) {}
+  /// A group with its own options.
+  ParamGroup(std::vector<Tensor<T>> params, std::unique_ptr<OptimizerOptions> options)
+      : params_(std::move(params)), options_(std::move(options)) {}
+  /// A group with its own options, given as a concrete options struct (copied).
+  template <class Options,
+            std::enable_if_t<std::is_base_of_v<OptimizerOptions, Options>, int> = 0>
+  ParamGroup(std::vector<Tensor<T>> params, const Options& options)
+      : params_(std::move(params)), options_(options.clone()) {}
+  /// Copies the parameter handles and clones the options.
+  ParamGroup(const ParamGroup& other)
+      : params_(other.params_), options_(other.options_ ? other.options_->clone() : nullptr) {}
+  /// Copies the parameter handles and clones the options.
+  ParamGroup& operator=(const ParamGroup& other) {
+    if (this != &other) {
+      params_ = other.params_;
+      options_ = other.options_ ? other.options_->clone() : nullptr;
+    }
+    return *this;
+  }
+  /// Moves.
+  ParamGroup(ParamGroup&&) noexcept = default;
+  /// Moves.
+  ParamGroup& operator=(ParamGroup&&) noexcept = default;
+
+  /// Whether options are set (always true once the group belongs to an optimizer).
+  bool has_options() const { return static_cast<bool>(options_); }
+  /// The group's options; ValueError when none are set.
+  OptimizerOptions& options() {
+    if (!options_) throw ValueError("ParamGroup: this group has no options yet");
+    return *options_;
+  }
+  /// The group's options; ValueError when none are set.
+  const OptimizerOptions& options() const {
+    if (!options_) throw ValueError("ParamGroup: this group has no options yet");
+    return *options_;
+  }
+  /// Replaces the group's options.
+  void set_options(std::unique_ptr<OptimizerOptions> options) { options_ = std::move(options); }
+  /// The parameters (handles sharing data with the model's).
+  std::vector<Tensor<T>>& params() { return params_; }
+  /// The parameters.
+  const std::vector<Tensor<T>>& params() const { return params_; }
+
+ private:
+  std::vector<Tensor<T>> params_;
+  std::unique_ptr<OptimizerOptions> options_;
+};
+
+/// What an optimizer keeps for one parameter between steps.
+template <class T>
+struct ParamState {
+  /// Number of updates applied to the parameter (RMSprop, Adam, AdamW, Adagrad count them).
+  std::int64_t step = 0;
+  /// Named tensors of the parameter's shape, under PyTorch's names: "momentum_buffer",
+  /// "square_avg", "grad_avg", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "sum".
+  std::map<std::string, Tensor<T>> buffers;
+};
+
+/// Base of every optimizer over tensors of \p T (float or double).
+///
+/// Non-copyable: an optimizer owns its state; parameters are shared handles.
+template <class T>
+class Optimizer {
+ public:
+  /// A function that clears gradients, evaluates the model, calls backward() and returns
+  /// the loss; step(closure) runs it with grad mode on.
+  using LossClosure = std::function<Tensor<T>()>;
+
+  virtual ~Optimizer() = default;
+  Optimizer(const Optimizer&) = delete;             ///< not copyable
+  Optimizer& operator=(const Optimizer&) = delete;  ///< not copyable
+
+  /// PyTorch's class name ("SGD", "RMSprop", "Adam", "AdamW", "Adagrad"); checkpoints record it.
+  virtual std::string name() const = 0;
+
+  /// Adds a group of parameters. Without options it takes a copy of the defaults; its
+  /// options are validated (std::invalid_argument naming the option and value). ValueError
+  /// for an undefined or non-leaf tensor, or one already in a group.
+  void add_param_group(const ParamGroup<T>& group);
+
+  /// The groups, in the order they were added.
+  std::vector<ParamGroup<T>>& param_groups() { return groups_; }
+  /// The groups, in the order they were added.
+  const std::vector<ParamGroup<T>>& param_groups() const { return groups_; }
+  /// The options new groups start from.
+  const OptimizerOptions& defaults() const { return *defaults_; }
+
+  /// Every parameter of every group, in order (the indices checkpoints use).
+  std::vector<Tensor<T>> parameters() const;
+  /// Number of parameters over all groups.
+  std::size_t size() const;
+
+  /// Clears every parameter's gradient: resets it to undefined (PyTorch's `None`) when
+  /// \p set_to_none, else fills it with zeros (detaching it first if it has a graph).
+  void zero_grad(bool set_to_none = true);
+
+  /// Runs \p closure (when given) with grad mode on, then updates every parameter that has
+  /// a gradient, without recording. Returns the closure's loss (undefined without one).
+  virtual Tensor<T> step(const LossClosure& closure = nullptr);
+
+  /// The state of \p param; null before its first update.
+  const ParamState<T>* state(const Tensor<T>& param) const;
+
+  /// Writes the state (every group's options, step counts and buffers) to \p path in the
+  /// safetensors format: buffers as tensors "state.<index>.<buffer>", the rest as
+  /// metadata. The write is atomic. IoError when it fails.
+  void save(const std::string& path) const;
+
+  /// Restores what save() wrote, into an optimizer over parameters of the same shapes in
+  /// the same groups. Checks everything before changing anything: IoError for an
+  /// unreadable or malformed file, ValueError for another optimizer kind, dtype or a
+  /// different number of groups or parameters, ShapeError for a parameter or buffer of
+  /// another shape, std::invalid_argument for invalid stored options. On any error the
+  /// optimizer is unchanged.
+  void load(const std::string& path);
+
+ protected:
+  /// An optimizer with these defaults and no groups yet; the derived constructor validates
+  /// the defaults and adds its groups (virtual calls are not possible here).
+  explicit Optimizer(std::unique_ptr<OptimizerOptions> defaults) : defaults_(std::move(defaults)) {}
+
+  /// Throws std::invalid_argument when \p options are not this optimizer's options struct
+  /// or hold an invalid value.
+  virtual void validate(const OptimizerOptions& options) const = 0;
+  /// The buffer names this optimizer may keep per parameter (checked on load).
+  virtual std::vector<std::string> buffer_names() const = 0;
+  /// Updates the parameters of \p group that have a gradient; called by step() with grad
+  /// mode off.
+  virtual void update(ParamGroup<T>& group) = 0;
+  /// Called for each group added (after validation); Adagrad fills its accumulators here.
+  virtual void init_group(ParamGroup<T>& group) { (void)group; }
+
+  /// The state of \p param, created empty if it has none yet.
+  ParamState<T>& mutable_state(const Tensor<T>& param);
+  /// Marks \p param as modified in place (bumps its version counter), as PyTorch's
+  /// in-place updates do, so stale saved tensors are detected.
+  static void bump_version(const Tensor<T>& param) { ++param.impl()->version; }
+  /// Throws DeviceError unless \p param and its gradient live on the CPU, ShapeError unless
+  /// the gradient has the parameter's shape.
+  void check_update(const Tensor<T>& param) const;
+
+  /// Converts the group's options to the concrete type \p Options.
+  template <class Options>
+  static const Options& options_of(const ParamGroup<T>& group) {
+    return static_cast<const Options&>(group.options());
+  }
+
+ private:
+  std::unique_ptr<OptimizerOptions> defaults_;
+  std::vector<ParamGroup<T>> groups_;
+  std::unordered_map<const TensorImpl<T>*, ParamState<T>> state_;
+};
+
+/// \cond INTERNAL
+namespace detail {
+/// Shortest decimal text of \p v that reads back exactly (for messages and checkpoints).
+std::string format_number(double v);
+/// Throws std::invalid_argument "WHO: invalid OPTION = VALUE (must be >= 0)" unless v >= 0
+/// (NaN is rejected too).
+void check_non_negative(const char* who, const char* option, double v);
+/// values.at(key), or IoError naming \p who and \p key.
+double option_value(const std::map<std::string, double>& values, const char* who, const char* key);
+}  // namespace detail
+/// \endcond
+
+/// The current learning rate of every group, in order.
+template <class T>
+std::vector<double> group_lrs(const Optimizer<T>& optimizer) {
+  std::vector<double> lrs;
+  for (const auto& g : optimizer.param_groups()) lrs.push_back(g.options().get_lr());
+  return lrs;
+}
+
+extern template class Optimizer<float>;
+extern template class Optimizer<double>;
+
+}  // namespace eigrad::optim
