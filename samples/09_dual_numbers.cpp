@@ -1,0 +1,120 @@
+/// \file 09_dual_numbers.cpp
+/// \brief Beyond the tutorial: the same cubic fit of sin(x) on [-pi, pi], done with
+///        forward-mode differentiation. The loss L(a, b, c, d) = sum((a + b x + c x^2 +
+///        d x^3 - y)^2) is written once, generically in its scalar type; evaluated on
+///        Dual<double, 4> it gives the gradient, on Dual<Dual<double, 4>, 4> the exact
+///        Hessian, and Newton's method then reaches the least-squares optimum in a step or
+///        two. The result is compared with Eigen's QR least-squares solve.
+#include <Eigen/Core>
+#include <Eigen/Cholesky>
+#include <Eigen/QR>
+#include <cmath>
+#include <ostream>
+#include <string>
+
+#include "common/stage.hpp"
+#include "common/stages.hpp"
+#include "eigrad/dual.hpp"
+#include "eigrad/dual_eigen.hpp"
+#include "eigrad/errors.hpp"
+#include "eigrad/forward.hpp"
+#include "eigrad/tensor.hpp"
+
+namespace eigrad::samples {
+
+namespace {
+
+/// Python's math.pi.
+constexpr double kPi = 3.141592653589793;
+
+template <class T>
+StageRun train(const StageOptions& opts, std::ostream& out) {
+  using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
+  using Vector4 = Eigen::Matrix<T, 4, 1>;
+  if (!opts.device.is_cpu())
+    throw DeviceError("09_dual_numbers computes with Eigen arrays on the CPU only, not on " +
+                      opts.device.str());
+  if (opts.n < 4)
+    throw ValueError("09_dual_numbers: a cubic has 4 coefficients, so fitting it needs --n of at least 4 "
+                     "points (got " + std::to_string(opts.n) + ")");
+
+  // Create input and output data (PyTorch's linspace, as the tensor stages use)
+  const Array x = linspace<T>(-kPi, kPi, opts.n).array();
+  const Array y = x.sin();
+  const Array x2 = x * x;
+  const Array x3 = x2 * x;
+
+  // Randomly initialize weights
+  seed_run(opts);
+  Vector4 p;
+  p << static_cast<T>(initial_scalar(opts, "a")), static_cast<T>(initial_scalar(opts, "b")),
+      static_cast<T>(initial_scalar(opts, "c")), static_cast<T>(initial_scalar(opts, "d"));
+
+  // The loss, for any scalar type S: T itself, Dual<T, 4> (gradient) or
+  // Dual<Dual<T, 4>, 4> (Hessian). The dual coefficients mix with the plain arrays x, y
+  // directly; Eigen evaluates the whole sum in one pass without temporaries.
+  const auto loss = [&](const auto& w) {
+    return (w(0) + w(1) * x + w(2) * x2 + w(3) * x3 - y).square().sum();
+  };
+
+  StageRun run;
+  for (std::int64_t t = 0; t < opts.iters; ++t) {
+    // Loss and gradient in one pass of Dual<T, 4>: one tangent per coefficient.
+    const auto [value, gradient] = forward::value_and_gradient(loss, p);
+    print_trace_line(out, run, t, static_cast<double>(value));
+
+    // The exact Hessian from one pass of Dual<Dual<T, 4>, 4>. The loss is quadratic in the
+    // coefficients, so one Newton step lands on the optimum up to rounding; later steps
+    // refine it the way iterative refinement does.
+    const Eigen::Matrix<T, 4, 4> hessian = forward::hessian(loss, p);
+    const Vector4 step = hessian.ldlt().solve(gradient);
+    p -= step;
+
+    // Stop once the correction is at the level of rounding in the coefficients.
+    const T tiny = T(64) * Eigen::NumTraits<T>::epsilon() * (T(1) + p.template lpNorm<Eigen::Infinity>());
+    if (!(step.template lpNorm<Eigen::Infinity>() > tiny)) break;
+  }
+  print_result(out, cubic_string(p(0), p(1), p(2), p(3)));
+
+  // The same least-squares problem solved directly: QR of the Vandermonde matrix.
+  Eigen::Matrix<T, Eigen::Dynamic, 4> vandermonde(x.size(), 4);
+  vandermonde << Array::Ones(x.size()), x, x2, x3;
+  const Vector4 qr = vandermonde.colPivHouseholderQr().solve(y.matrix());
+  const T difference = (p - qr).template lpNorm<Eigen::Infinity>();
+  out << "QR least squares: " << cubic_string(qr(0), qr(1), qr(2), qr(3)) << '\n';
+  out << "Largest difference from Newton's: " << py_float(static_cast<double>(difference)) << '\n';
+
+  run.result = {{"a", {static_cast<double>(p(0))}},
+                {"b", {static_cast<double>(p(1))}},
+                {"c", {static_cast<double>(p(2))}},
+                {"d", {static_cast<double>(p(3))}}};
+  return run;
+}
+
+}  // namespace
+
+StageDefaults defaults_dual_numbers() {
+  StageDefaults d;
+  d.lr = 1e-6;  // unused: Newton's method takes the step the Hessian gives
+  d.iters = 10;
+  d.n = 2000;
+  d.dtype = "float64";
+  d.print_every = 1;
+  return d;
+}
+
+StageRun run_dual_numbers(const StageOptions& opts, std::ostream& out) {
+  if (opts.dtype == "float64") return train<double>(opts, out);
+  if (opts.dtype == "float32") return train<float>(opts, out);
+  throw ValueError("09_dual_numbers: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+}
+
+}  // namespace eigrad::samples
+
+#ifndef EIGRAD_SAMPLE_NO_MAIN
+int main(int argc, char** argv) {
+  return eigrad::samples::stage_main(argc, argv, "09_dual_numbers",
+                                     eigrad::samples::defaults_dual_numbers(),
+                                     &eigrad::samples::run_dual_numbers);
+}
+#endif
