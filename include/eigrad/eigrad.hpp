@@ -6,6 +6,7 @@
 #include "eigrad/autograd/gradcheck.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/device.hpp"
+#include "eigrad/linalg.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/shape.hpp"

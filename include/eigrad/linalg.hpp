@@ -1,0 +1,19 @@
+#pragma once
+/// \file linalg.hpp
+/// \brief Dense linear algebra on tensors that is not differentiated (solves used as
+///        references and in closed-form fits).
+#include "eigrad/tensor.hpp"
+
+namespace eigrad::linalg {
+
+/// Least-squares solution X of A X ≈ B by Eigen's column-pivoting Householder QR, as
+/// `torch.linalg.lstsq(A, B).solution`. \p A is [m, n]; \p B is [m] (giving [n]) or [m, k]
+/// (giving [n, k]). ShapeError naming both shapes when the rows differ. The solve is not
+/// recorded: AutogradError when an input requires grad while grad mode is on.
+template <class T>
+Tensor<T> lstsq(const Tensor<T>& A, const Tensor<T>& B);
+
+extern template Tensor<float> lstsq<float>(const Tensor<float>&, const Tensor<float>&);
+extern template Tensor<double> lstsq<double>(const Tensor<double>&, const Tensor<double>&);
+
+}  // namespace eigrad::linalg
