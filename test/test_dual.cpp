@@ -514,13 +514,37 @@ BOOST_AUTO_TEST_CASE(eigen_matrices_of_duals) {
     BOOST_TEST(close(Mv(i).tangent(0), expect_dv(i), 1e-15, 1e-15));
   }
 
-  // Dynamic sizes: Eigen's blocked kernels need both operands dual (cast the plain one),
-  // or the coefficient-based lazyProduct, which mixes directly.
+  // Dynamic sizes mix too: dual times plain matrix (both orders), dual matrix times plain
+  // vector, plain row vector times dual matrix, and the same with the plain side cast.
   using MatrixD = Eigen::Matrix<D1, Eigen::Dynamic, Eigen::Dynamic>;
   const MatrixD Md = M;
   const Eigen::MatrixXd Cd = C;
-  const MatrixD MC = Md * Cd.cast<D1>();
+  const MatrixD MC = Md * Cd;
   const MatrixD MC_lazy = Md.lazyProduct(Cd);
+  const MatrixD MC_cast = Md * Cd.cast<D1>();
+  const MatrixD CM = Cd * Md;
+  const Eigen::Matrix<D1, Eigen::Dynamic, 1> Mv_plain = Md * Eigen::VectorXd(v);
+  const Eigen::Matrix<D1, 1, Eigen::Dynamic> vtM = Eigen::VectorXd(v).transpose() * Md;
+  const Eigen::Matrix3d expect_CM = C * (A + 0.3 * B), expect_dCM = C * B;
+  const Eigen::RowVector3d expect_dvtM = v.transpose() * B;
+  for (int i = 0; i < 3; ++i) {
+    BOOST_TEST(close(Mv_plain(i).value(), expect_v(i), 1e-15, 1e-15));
+    BOOST_TEST(close(Mv_plain(i).tangent(0), expect_dv(i), 1e-15, 1e-15));
+    BOOST_TEST(close(vtM(i).tangent(0), expect_dvtM(i), 1e-15, 1e-15));
+    for (int j = 0; j < 3; ++j) {
+      BOOST_TEST(close(MC_cast(i, j).tangent(0), MC(i, j).tangent(0), 1e-15, 1e-15));
+      BOOST_TEST(close(CM(i, j).value(), expect_CM(i, j), 1e-15, 1e-15));
+      BOOST_TEST(close(CM(i, j).tangent(0), expect_dCM(i, j), 1e-15, 1e-15));
+    }
+  }
+  // Large enough for Eigen to pick its GEMM/GEMV paths for plain scalars.
+  const MatrixD big = MatrixD::Constant(40, 40, D1::variable(1.5, 0));
+  const Eigen::MatrixXd ones = Eigen::MatrixXd::Ones(40, 40);
+  const MatrixD big_product = big * ones;
+  const Eigen::Matrix<D1, Eigen::Dynamic, 1> big_gemv = big * Eigen::VectorXd::Ones(40);
+  BOOST_TEST(close(big_product(3, 7).value(), 60.0, 1e-15, 1e-15));
+  BOOST_TEST(close(big_product(3, 7).tangent(0), 40.0, 1e-15, 1e-15));
+  BOOST_TEST(close(big_gemv(5).tangent(0), 40.0, 1e-15, 1e-15));
   const Eigen::Matrix<D1, Eigen::Dynamic, 1> Mvd = Md * Eigen::VectorXd(v).cast<D1>();
   const Eigen::Matrix<D1, Eigen::Dynamic, 1> vM = Cd * Mvd;  // plain matrix times dual vector
   const Eigen::Matrix3d expect_C = (A + 0.3 * B) * C, expect_dC = B * C;

@@ -96,6 +96,34 @@ struct ScalarBinaryOpTraits<eigrad::Dual<T, M>, eigrad::Dual<eigrad::Dual<T, M>,
   using ReturnType = eigrad::Dual<eigrad::Dual<T, M>, N>;
 };
 
+/// \cond INTERNAL
+namespace internal {
+// Eigen's BLAS-style GEMV/GEMM kernels assume the scale factor and partial sums fit the
+// operands' scalar types, which fails to compile when a dual matrix meets a plain one (and
+// gains nothing for duals, which do not vectorise). Products involving dual matrices take
+// Eigen's coefficient-based path instead, which mixes scalar types freely.
+#define EIGRAD_DUAL_COEFF_PRODUCT(TAG)                                                                \
+  template <class T, int N, int R, int C, int O, int MR, int MC, class Rhs>                         \
+  struct generic_product_impl<Matrix<eigrad::Dual<T, N>, R, C, O, MR, MC>, Rhs, DenseShape, DenseShape, TAG> \
+      : generic_product_impl<Matrix<eigrad::Dual<T, N>, R, C, O, MR, MC>, Rhs, DenseShape, DenseShape,        \
+                             CoeffBasedProductMode> {};                                              \
+  template <class Lhs, class T, int N, int R, int C, int O, int MR, int MC>                         \
+  struct generic_product_impl<Lhs, Matrix<eigrad::Dual<T, N>, R, C, O, MR, MC>, DenseShape, DenseShape, TAG> \
+      : generic_product_impl<Lhs, Matrix<eigrad::Dual<T, N>, R, C, O, MR, MC>, DenseShape, DenseShape,        \
+                             CoeffBasedProductMode> {};                                              \
+  template <class T, int N, int R, int C, int O, int MR, int MC, class U, int M, int R2, int C2, int O2,   \
+            int MR2, int MC2>                                                                        \
+  struct generic_product_impl<Matrix<eigrad::Dual<T, N>, R, C, O, MR, MC>,                          \
+                              Matrix<eigrad::Dual<U, M>, R2, C2, O2, MR2, MC2>, DenseShape, DenseShape, TAG> \
+      : generic_product_impl<Matrix<eigrad::Dual<T, N>, R, C, O, MR, MC>,                           \
+                             Matrix<eigrad::Dual<U, M>, R2, C2, O2, MR2, MC2>, DenseShape, DenseShape,        \
+                             CoeffBasedProductMode> {};
+EIGRAD_DUAL_COEFF_PRODUCT(GemvProduct)
+EIGRAD_DUAL_COEFF_PRODUCT(GemmProduct)
+#undef EIGRAD_DUAL_COEFF_PRODUCT
+}  // namespace internal
+/// \endcond
+
 }  // namespace Eigen
 
 namespace eigrad {
