@@ -13,7 +13,9 @@ namespace eigrad::linalg {
 template <class T>
 Tensor<T> lstsq(const Tensor<T>& A, const Tensor<T>& B);
 
+/// \cond INTERNAL
 extern template Tensor<float> lstsq<float>(const Tensor<float>&, const Tensor<float>&);
 extern template Tensor<double> lstsq<double>(const Tensor<double>&, const Tensor<double>&);
+/// \endcond
 
 }  // namespace eigrad::linalg
