@@ -27,28 +27,6 @@ namespace {
 
 constexpr double kPi = 3.141592653589793;  // Python's math.pi
 
-// The command line's optimizer options under PyTorch's keyword names; absent ones are left
-// out so the optimizer's own defaults apply, and one the optimizer lacks is an error there.
-std::map<std::string, double> optimizer_options(const StageOptions& opts) {
-  std::map<std::string, double> o{{"lr", opts.lr}};
-  auto put = [&](const char* key, const std::optional<double>& v) {
-    if (v) o[key] = *v;
-  };
-  put("momentum", opts.momentum);
-  put("dampening", opts.dampening);
-  put("weight_decay", opts.weight_decay);
-  put("alpha", opts.alpha);
-  put("eps", opts.eps);
-  put("beta1", opts.beta1);
-  put("beta2", opts.beta2);
-  put("lr_decay", opts.lr_decay);
-  put("initial_accumulator_value", opts.initial_accumulator_value);
-  if (opts.nesterov) o["nesterov"] = 1;
-  if (opts.centered) o["centered"] = 1;
-  if (opts.amsgrad) o["amsgrad"] = 1;
-  return o;
-}
-
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
   const TensorOptions on_device(opts.device);

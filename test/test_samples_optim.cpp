@@ -113,26 +113,6 @@ std::vector<std::string> golden_flags(const Golden& g) {
 // The tutorial's optim stage built here from the public API, in two halves with a
 // checkpoint between them: what a user resuming training does.
 
-std::map<std::string, double> optimizer_options(const StageOptions& o) {
-  std::map<std::string, double> m{{"lr", o.lr}};
-  auto put = [&](const char* key, const std::optional<double>& v) {
-    if (v) m[key] = *v;
-  };
-  put("momentum", o.momentum);
-  put("dampening", o.dampening);
-  put("weight_decay", o.weight_decay);
-  put("alpha", o.alpha);
-  put("eps", o.eps);
-  put("beta1", o.beta1);
-  put("beta2", o.beta2);
-  put("lr_decay", o.lr_decay);
-  put("initial_accumulator_value", o.initial_accumulator_value);
-  if (o.nesterov) m["nesterov"] = 1;
-  if (o.centered) m["centered"] = 1;
-  if (o.amsgrad) m["amsgrad"] = 1;
-  return m;
-}
-
 template <class T>
 struct Tutorial {
   Tensor<T> xx, y;

@@ -392,4 +392,24 @@ double initial_scalar(const StageOptions& opts, const std::string& key) {
   return eigrad::default_generator().normal();
 }
 
+std::map<std::string, double> optimizer_options(const StageOptions& opts) {
+  std::map<std::string, double> o{{"lr", opts.lr}};
+  auto put = [&](const char* key, const std::optional<double>& v) {
+    if (v) o[key] = *v;
+  };
+  put("momentum", opts.momentum);
+  put("dampening", opts.dampening);
+  put("weight_decay", opts.weight_decay);
+  put("alpha", opts.alpha);
+  put("eps", opts.eps);
+  put("beta1", opts.beta1);
+  put("beta2", opts.beta2);
+  put("lr_decay", opts.lr_decay);
+  put("initial_accumulator_value", opts.initial_accumulator_value);
+  if (opts.nesterov) o["nesterov"] = 1;
+  if (opts.centered) o["centered"] = 1;
+  if (opts.amsgrad) o["amsgrad"] = 1;
+  return o;
+}
+
 }  // namespace eigrad::samples

@@ -148,4 +148,9 @@ void seed_run(const StageOptions& opts);
 /// standard normal draw of eigrad's default generator (call seed_run() first).
 double initial_scalar(const StageOptions& opts, const std::string& key);
 
+/// 06_optim's optimizer options under PyTorch's keyword names ("lr", "momentum", "beta1", ...,
+/// switches as 1), for optim::make_optimizer. Options absent from the command line are left out
+/// so the optimizer's own defaults apply; one the chosen optimizer lacks is an error there.
+std::map<std::string, double> optimizer_options(const StageOptions& opts);
+
 }  // namespace eigrad::samples
