@@ -13,6 +13,12 @@ std::vector<Tensor<T>> Node<T>::apply(const Tensor<T>& grad_output) {
         "Trying to backward through the graph a second time (node " + name() +
         "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
         "the first backward() call to backward through the graph again");
+  for (std::size_t i = 0; i < saved_.size(); ++i)
+    if (saved_[i].defined() && saved_[i].version() != saved_versions_[i])
+      throw AutogradError("a tensor of shape " + to_string(saved_[i].shape()) + " saved by " + name() +
+                          " for backward was modified in place afterwards (version " +
+                          std::to_string(saved_versions_[i]) + ", now " + std::to_string(saved_[i].version()) +
+                          "); compute the gradient before changing it, or change a clone()");
   return backward(grad_output);
 }
 
@@ -21,6 +27,7 @@ void Node<T>::release_saved() {
   if (!saved_.empty()) {
     saved_.clear();
     saved_.shrink_to_fit();
+    saved_versions_.clear();
     released_ = true;
   }
   release_extra();

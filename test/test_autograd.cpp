@@ -199,6 +199,33 @@ BOOST_AUTO_TEST_CASE(backward_on_tensor_without_grad_throws) {
                         [](const AutogradError& e) { return message_has(e, "does not require grad"); });
 }
 
+BOOST_AUTO_TEST_CASE(saved_tensor_modified_in_place_is_refused) {
+  T a = leaf({3}, 15);
+  T y = (a * a).sum();  // MulBackward0 saves a
+  {
+    NoGradGuard no_grad;
+    a += 1.0;  // changes what backward would read
+  }
+  BOOST_CHECK_EXCEPTION(y.backward(), AutogradError, [](const AutogradError& e) {
+    return message_has(e, "modified in place") && message_has(e, "MulBackward0") && message_has(e, "[3]");
+  });
+  // Views share the counter: changing the data through a view counts too.
+  T b = leaf({2, 2}, 16);
+  T z = b.exp().sum();  // ExpBackward0 saves b and its output
+  T view = b.detach().reshape({4});
+  BOOST_TEST(view.version() == b.version());
+  view.mark_modified();
+  BOOST_TEST(b.version() == view.version());
+  BOOST_CHECK_THROW(z.backward(), AutogradError);
+  // Unchanged saved tensors pass, and in-place changes after backward are fine.
+  T c = leaf({2}, 17);
+  T w = (c * c).sum();
+  w.backward();
+  NoGradGuard no_grad;
+  c -= 0.1 * c.grad();
+  BOOST_TEST(c.grad().defined());
+}
+
 // ------------------------------------------------------------------ custom functions
 namespace {
 

@@ -141,8 +141,12 @@ class Tensor {
   void backward(const Tensor& gradient = {}, bool retain_graph = false) const;
   /// A tensor sharing the data but cut from the graph.
   Tensor detach() const;
-  /// Counts in-place modifications (used to detect stale saved tensors).
+  /// Counts in-place modifications of the data, shared by every view of it (and by
+  /// detach()); backward() uses it to refuse saved tensors changed since they were saved.
   std::uint64_t version() const;
+  /// Records an in-place change made directly through data() or array() (in-place ops
+  /// record theirs themselves).
+  void mark_modified() const;
 
   // ---------------------------------------------------------------- conversions and views
   /// A copy with its own storage (recorded: gradients flow back).
@@ -236,6 +240,7 @@ class Tensor {
  private:
   void check_defined(const char* what) const;
   void check_inplace(const char* what) const;
+  Tensor view_with_shape(Shape shape) const;  // shares storage and version counter
   std::shared_ptr<TensorImpl<T>> impl_;
 };
 
@@ -250,7 +255,8 @@ struct TensorImpl {
   Tensor<T> grad;                         ///< accumulated gradient
   std::shared_ptr<Node<T>> grad_fn;       ///< producer (null for leaves)
   std::weak_ptr<Node<T>> grad_accumulator;  ///< the leaf's accumulation node, while alive
-  std::uint64_t version = 0;              ///< in-place modification count
+  /// In-place modification count, shared by the views of one tensor's data.
+  std::shared_ptr<std::uint64_t> version = std::make_shared<std::uint64_t>(0);
 };
 
 // -------------------------------------------------------------------- factories

@@ -46,8 +46,12 @@ class Node {
   virtual std::vector<Tensor<T>> backward(const Tensor<T>& grad_output) = 0;
 
   /// Keeps the data of \p t for backward (freed by release_saved()). Only the data is kept
-  /// (a detached view), so saving a node's own output does not make a reference cycle.
-  void save(const Tensor<T>& t) { saved_.push_back(t.defined() ? t.detach() : t); }
+  /// (a detached view), so saving a node's own output does not make a reference cycle. Its
+  /// version is noted: apply() refuses to run once the data was changed in place.
+  void save(const Tensor<T>& t) {
+    saved_.push_back(t.defined() ? t.detach() : t);
+    saved_versions_.push_back(t.defined() ? t.version() : 0);
+  }
   /// Saved tensor \p i.
   const Tensor<T>& saved(std::size_t i) const { return saved_[i]; }
   /// Number of saved tensors.
@@ -58,6 +62,7 @@ class Node {
  private:
   std::vector<std::shared_ptr<Node<T>>> next_;
   std::vector<Tensor<T>> saved_;
+  std::vector<std::uint64_t> saved_versions_;
   bool released_ = false;
 };
 

@@ -186,7 +186,7 @@ class Optimizer {
   ParamState<T>& mutable_state(const Tensor<T>& param);
   /// Marks \p param as modified in place (bumps its version counter), as PyTorch's
   /// in-place updates do, so stale saved tensors are detected.
-  static void bump_version(const Tensor<T>& param) { ++param.impl()->version; }
+  static void bump_version(const Tensor<T>& param) { param.mark_modified(); }
   /// Throws DeviceError unless \p param and its gradient live on the CPU, ShapeError unless
   /// the gradient has the parameter's shape.
   void check_update(const Tensor<T>& param) const;
