@@ -121,13 +121,11 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
       throw ShapeError("backward(): gradient of shape " + to_string(g.shape()) +
                        " for an output of shape " + to_string(root.shape()));
     }
-    Node<T>* node = gradient_edge(root).get();
-    // Keep the accumulator of a root leaf alive for this call.
-    if (!root.impl()->grad_fn) {
-      AccumulateGrad<T> acc(root.impl());
-      acc.apply(g);
+    if (!root.impl()->grad_fn) {  // a leaf: its gradient is g itself
+      AccumulateGrad<T>(root.impl()).apply(g);
       continue;
     }
+    Node<T>* node = root.impl()->grad_fn.get();  // kept alive by root
     auto [it, inserted] = grads.emplace(node, g);
     if (!inserted) it->second = it->second + g;
     if (pending.emplace(node, 0).second) stack.push_back(node);

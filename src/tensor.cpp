@@ -293,7 +293,7 @@ Tensor<T> Tensor<T>::reshape(Shape new_shape) const {
 
 template <class T>
 Tensor<T> Tensor<T>::unsqueeze(std::int64_t dim) const {
-  const int d = wrap_dim(dim < 0 ? dim : dim, this->dim() + 1);
+  const int d = wrap_dim(dim, this->dim() + 1);  // the new dimension's index in the result
   Shape s = shape();
   s.insert(s.begin() + d, 1);
   Tensor out = view_with_shape(std::move(s));

@@ -50,6 +50,13 @@ BOOST_AUTO_TEST_CASE(backward_fills_leaf_gradients) {
   BOOST_TEST(b.grad().item() == 2.0);
 }
 
+BOOST_AUTO_TEST_CASE(backward_from_a_leaf_gives_it_gradient_one) {
+  T a = scalar_tensor<double>(4.0, TensorOptions().requires_grad(true));
+  a.backward();
+  a.backward();
+  BOOST_TEST(a.grad().item() == 2.0);
+}
+
 BOOST_AUTO_TEST_CASE(gradients_accumulate_until_reset) {
   T a = scalar_tensor<double>(1.5, TensorOptions().requires_grad(true));
   (a * 2.0).backward();
