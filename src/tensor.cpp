@@ -101,7 +101,7 @@ void Tensor<T>::check_inplace(const char* what) const {
                         " on a non-leaf tensor of shape " + to_string(impl_->shape) +
                         " that requires grad would not be recorded; use the out-of-place operation");
   }
-  ++*impl_->version;
+  impl_->storage.bump_version();
 }
 
 // -------------------------------------------------------------------- metadata
@@ -240,27 +240,21 @@ void Tensor<T>::backward(const Tensor& gradient, bool retain_graph) const {
 template <class T>
 Tensor<T> Tensor<T>::detach() const {
   check_defined("detach()");
-  return view_with_shape(impl_->shape);
+  return Tensor(impl_->storage, impl_->shape, impl_->offset);
 }
 
 template <class T>
 std::uint64_t Tensor<T>::version() const {
   check_defined("version()");
-  return *impl_->version;
+  return impl_->storage.version();
 }
 
 template <class T>
 void Tensor<T>::mark_modified() const {
   check_defined("mark_modified()");
-  ++*impl_->version;
+  impl_->storage.bump_version();
 }
 
-template <class T>
-Tensor<T> Tensor<T>::view_with_shape(Shape new_shape) const {
-  Tensor out(impl_->storage, std::move(new_shape), impl_->offset);
-  out.impl_->version = impl_->version;
-  return out;
-}
 
 // -------------------------------------------------------------------- views and copies
 template <class T>
@@ -287,7 +281,7 @@ Tensor<T> Tensor<T>::reshape(Shape new_shape) const {
   if (eigrad::numel(new_shape) != n || (infer >= 0 && new_shape[infer] < 0))
     throw ShapeError("cannot reshape a tensor of shape " + to_string(shape()) + " (" +
                      std::to_string(n) + " elements) to " + to_string(new_shape));
-  Tensor out = view_with_shape(std::move(new_shape));
+  Tensor out(impl_->storage, std::move(new_shape), impl_->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "ViewBackward0"), {this});
 }
 
@@ -296,7 +290,7 @@ Tensor<T> Tensor<T>::unsqueeze(std::int64_t dim) const {
   const int d = wrap_dim(dim, this->dim() + 1);  // the new dimension's index in the result
   Shape s = shape();
   s.insert(s.begin() + d, 1);
-  Tensor out = view_with_shape(std::move(s));
+  Tensor out(impl_->storage, std::move(s), impl_->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "UnsqueezeBackward0"), {this});
 }
 
@@ -306,7 +300,7 @@ Tensor<T> Tensor<T>::squeeze(std::int64_t dim) const {
   if (this->dim() == 0 || shape()[d] != 1) return *this;
   Shape s = shape();
   s.erase(s.begin() + d);
-  Tensor out = view_with_shape(std::move(s));
+  Tensor out(impl_->storage, std::move(s), impl_->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "SqueezeBackward1"), {this});
 }
 

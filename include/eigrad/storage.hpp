@@ -37,9 +37,17 @@ class Storage {
   explicit operator bool() const { return static_cast<bool>(data_); }
   /// True when both handles refer to the same buffer.
   bool same_buffer(const Storage& other) const { return data_ == other.data_; }
+  /// How many times the elements were changed in place: one counter per buffer, so every
+  /// view of it sees the same count (autograd checks it on saved tensors).
+  std::uint64_t version() const { return version_ ? *version_ : 0; }
+  /// Records one in-place change of the elements.
+  void bump_version() const {
+    if (version_) ++*version_;
+  }
 
  private:
   std::shared_ptr<T> data_;
+  std::shared_ptr<std::uint64_t> version_;  // lives in the same allocation as an owned buffer
   std::int64_t size_ = 0;
   Device device_;
 };

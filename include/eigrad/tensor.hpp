@@ -240,7 +240,6 @@ class Tensor {
  private:
   void check_defined(const char* what) const;
   void check_inplace(const char* what) const;
-  Tensor view_with_shape(Shape shape) const;  // shares storage and version counter
   std::shared_ptr<TensorImpl<T>> impl_;
 };
 
@@ -255,8 +254,6 @@ struct TensorImpl {
   Tensor<T> grad;                         ///< accumulated gradient
   std::shared_ptr<Node<T>> grad_fn;       ///< producer (null for leaves)
   std::weak_ptr<Node<T>> grad_accumulator;  ///< the leaf's accumulation node, while alive
-  /// In-place modification count, shared by the views of one tensor's data.
-  std::shared_ptr<std::uint64_t> version = std::make_shared<std::uint64_t>(0);
 };
 
 // -------------------------------------------------------------------- factories
