@@ -187,6 +187,15 @@ Tensor<T>& Tensor<T>::grad() const {
 }
 
 template <class T>
+void Tensor<T>::set_data(const Tensor& data) const {
+  check_defined("set_data()");
+  EIGRAD_CHECK(data.defined(), ValueError, "set_data() needs a defined tensor, got an undefined one");
+  impl_->storage = data.storage();
+  impl_->offset = data.storage_offset();
+  impl_->shape = data.shape();
+}
+
+template <class T>
 void Tensor<T>::set_grad(const Tensor& grad) const {
   check_defined("set_grad()");
   if (grad.defined() && grad.shape() != shape())

@@ -113,8 +113,11 @@ class Tensor {
   MatrixMap matrix() const;
   /// The elements copied into a std::vector.
   std::vector<T> to_vector() const;
-  /// True when both are views of the same buffer.
+  /// True when both are handles of the same tensor.
   bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  /// An identity shared by every handle of this tensor (null for an undefined one): a key
+  /// for per-tensor state, as the optimizers keep (LibTorch keys it by the TensorImpl).
+  const void* id() const { return impl_.get(); }
 
   // ---------------------------------------------------------------- autograd
   /// Whether gradients flow to or through this tensor.
@@ -163,6 +166,10 @@ class Tensor {
   Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
   /// Copies to \p device (returns *this when already there). DeviceError if not built.
   Tensor to(const Device& device) const;
+  /// Makes this tensor (and every handle of it) use \p data's storage, shape and device,
+  /// keeping its own autograd identity: as PyTorch's `param.data = data`, which
+  /// Module::to() uses to move parameters without replacing them.
+  void set_data(const Tensor& data) const;
 
   // ---------------------------------------------------------------- math (recorded)
   /// Elementwise power with a real exponent (2 and 3 are exact repeated products).

@@ -124,11 +124,11 @@ void Module<T>::visit_modules(const std::string& prefix, bool recurse, std::vect
 template <class T>
 std::vector<typename Module<T>::NamedTensor> Module<T>::named_tensors(bool recurse, bool params) const {
   std::vector<NamedTensor> out;
-  std::unordered_set<const TensorImpl<T>*> tensors_seen;
+  std::unordered_set<const void*> tensors_seen;
   std::vector<const Module*> seen;
   visit_modules("", recurse, seen, [&](const std::string& prefix, const Module& m) {
     auto add = [&](const std::string& name, const Tensor<T>& t) {
-      if (t.defined() && tensors_seen.insert(t.impl().get()).second) out.emplace_back(join_name(prefix, name), t);
+      if (t.defined() && tensors_seen.insert(t.id()).second) out.emplace_back(join_name(prefix, name), t);
     };
     if (params)
       for (const auto& [name, t] : m.parameters_) add(name, t);
@@ -232,9 +232,9 @@ template <class T>
 void Module<T>::to(const Device& device) {
   check_device_available(device);
   // Copy everything first, then swap storages: a failure leaves the module as it was.
-  std::vector<std::pair<TensorImpl<T>*, Tensor<T>>> moves;
+  std::vector<std::pair<Tensor<T>, Tensor<T>>> moves;
   auto plan = [&](const Tensor<T>& t) {
-    if (t.defined() && t.device() != device) moves.emplace_back(t.impl().get(), t.detach().to(device));
+    if (t.defined() && t.device() != device) moves.emplace_back(t, t.detach().to(device));
   };
   std::vector<Tensor<T>> all = parameters();
   for (const auto& b : buffers()) all.push_back(b);
@@ -242,10 +242,7 @@ void Module<T>::to(const Device& device) {
     plan(t);
     plan(t.grad());
   }
-  for (auto& [impl, moved] : moves) {
-    impl->storage = moved.storage();
-    impl->offset = moved.storage_offset();
-  }
+  for (const auto& [tensor, moved] : moves) tensor.set_data(moved);
 }
 
 template <class T>

@@ -102,16 +102,16 @@ void Optimizer<T>::add_param_group(const ParamGroup<T>& group) {
   ParamGroup<T> added(group);
   if (!added.has_options()) added.set_options(defaults_->clone());
   validate(added.options());
-  std::set<const TensorImpl<T>*> seen;
+  std::set<const void*> seen;
   for (const auto& g : groups_)
-    for (const auto& p : g.params()) seen.insert(p.impl().get());
+    for (const auto& p : g.params()) seen.insert(p.id());
   for (std::size_t i = 0; i < added.params().size(); ++i) {
     const Tensor<T>& p = added.params()[i];
     const std::string which = name() + ": parameter " + std::to_string(i) + " of group " +
                               std::to_string(groups_.size());
     if (!p.defined()) throw ValueError(which + " is an undefined tensor");
     if (!p.is_leaf()) throw ValueError(which + " is not a leaf tensor (can't optimize a non-leaf Tensor)");
-    if (!seen.insert(p.impl().get()).second)
+    if (!seen.insert(p.id()).second)
       throw ValueError(which + " appears in more than one place in the parameter groups");
   }
   groups_.push_back(std::move(added));
@@ -164,13 +164,13 @@ Tensor<T> Optimizer<T>::step(const LossClosure& closure) {
 
 template <class T>
 const ParamState<T>* Optimizer<T>::state(const Tensor<T>& param) const {
-  auto it = state_.find(param.impl().get());
+  auto it = state_.find(param.id());
   return it == state_.end() ? nullptr : &it->second;
 }
 
 template <class T>
 ParamState<T>& Optimizer<T>::mutable_state(const Tensor<T>& param) {
-  return state_[param.impl().get()];
+  return state_[param.id()];
 }
 
 template <class T>
@@ -199,7 +199,7 @@ void Optimizer<T>::save(const std::string& path) const {
       const std::string pi = std::to_string(index);
       indices.push_back(index++);
       meta["params." + pi + ".shape"] = join(p.shape());
-      auto it = state_.find(p.impl().get());
+      auto it = state_.find(p.id());
       if (it == state_.end()) continue;
       meta["state." + pi + ".step"] = std::to_string(it->second.step);
       for (const auto& [buffer, t] : it->second.buffers)
@@ -263,7 +263,7 @@ void Optimizer<T>::load(const std::string& path) {
     new_options.push_back(std::move(options));
   }
 
-  std::unordered_map<const TensorImpl<T>*, ParamState<T>> new_state;
+  std::unordered_map<const void*, ParamState<T>> new_state;
   const auto allowed = buffer_names();
   for (const auto& [key, value] : meta) {
     if (key.rfind("state.", 0) != 0) continue;
@@ -274,7 +274,7 @@ void Optimizer<T>::load(const std::string& path) {
     if (i >= index)
       throw ValueError(where(path) + "state for parameter " + std::to_string(i) +
                        ", this optimizer has " + std::to_string(index) + " parameters");
-    new_state[params[static_cast<std::size_t>(i)].impl().get()].step = parse_int(value, key, path);
+    new_state[params[static_cast<std::size_t>(i)].id()].step = parse_int(value, key, path);
   }
   for (const auto& [key, entry] : tensors) {
     const std::size_t dot = key.find('.', 6);
@@ -289,7 +289,7 @@ void Optimizer<T>::load(const std::string& path) {
       throw ValueError(where(path) + "tensor \"" + key + "\" is for parameter " + std::to_string(i) +
                        ", this optimizer has " + std::to_string(index) + " parameters");
     const Tensor<T>& param = params[static_cast<std::size_t>(i)];
-    auto it = new_state.find(param.impl().get());
+    auto it = new_state.find(param.id());
     if (it == new_state.end())
       throw IoError(where(path) + "tensor \"" + key + "\" has no step count \"state." +
                     std::to_string(i) + ".step\"");

@@ -200,7 +200,7 @@ class Optimizer {
  private:
   std::unique_ptr<OptimizerOptions> defaults_;
   std::vector<ParamGroup<T>> groups_;
-  std::unordered_map<const TensorImpl<T>*, ParamState<T>> state_;
+  std::unordered_map<const void*, ParamState<T>> state_;
 };
 
 /// \cond INTERNAL
