@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  g++ cmake make
+  g++ cmake make ccache
   libeigen3-dev
   libboost-test-dev libboost-program-options-dev
   nlohmann-json3-dev
