@@ -129,7 +129,9 @@ namespace {
 std::atomic<std::uint64_t> last_walk_pass{0};
 
 /// The part of the graph one backward() reaches, numbered in the order the walk finds it: the
-/// per-node state lives in vectors indexed by that number.
+/// per-node state lives in vectors indexed by that number. The number is written on the node,
+/// so two threads must not walk graphs that share nodes at once (they would already race on
+/// the leaves' gradients they both accumulate into).
 template <class T>
 class GraphTask {
  public:
