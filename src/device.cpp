@@ -19,7 +19,7 @@ Device Device::parse(const std::string& text) {
     return cuda(index);
   }
 bad:
-  throw DeviceError("unknown device '" + text + "' (expected cpu, cuda or cuda:K)");
+  EIGRAD_FAIL(DeviceError, "unknown device '", text, "' (expected cpu, cuda or cuda:K)");
 }
 
 std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
@@ -29,9 +29,8 @@ std::ostream& operator<<(std::ostream& os, const Device& device) { return os << 
 bool cuda_backend_built() { return false; }
 
 void check_device_available(const Device& device) {
-  if (device.is_cuda() && !cuda_backend_built())
-    throw DeviceError("device " + device.str() +
-                      " requested, but the CUDA backend not built into this eigrad (CPU only)");
+  EIGRAD_CHECK(!device.is_cuda() || cuda_backend_built(), DeviceError, "device ", device.str(),
+               " requested, but the CUDA backend not built into this eigrad (CPU only)");
 }
 
 }  // namespace eigrad

@@ -10,11 +10,11 @@ namespace eigrad::linalg {
 
 template <class T>
 Tensor<T> lstsq(const Tensor<T>& A, const Tensor<T>& B) {
-  if (GradMode::is_enabled() && (A.requires_grad() || B.requires_grad()))
-    throw AutogradError("linalg::lstsq is not differentiable: call it on detached tensors or inside a NoGradGuard");
-  if (A.dim() != 2 || (B.dim() != 1 && B.dim() != 2) || A.shape()[0] != B.shape()[0])
-    throw ShapeError("lstsq: A of shape " + to_string(A.shape()) + " and B of shape " + to_string(B.shape()) +
-                     " do not fit (need A [m, n] and B [m] or [m, k])");
+  EIGRAD_CHECK(!(GradMode::is_enabled() && (A.requires_grad() || B.requires_grad())), AutogradError,
+               "linalg::lstsq is not differentiable: call it on detached tensors or inside a NoGradGuard");
+  EIGRAD_CHECK(A.dim() == 2 && (B.dim() == 1 || B.dim() == 2) && A.shape()[0] == B.shape()[0], ShapeError,
+               "lstsq: A of shape ", to_string(A.shape()), " and B of shape ", to_string(B.shape()),
+               " do not fit (need A [m, n] and B [m] or [m, k])");
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
   const std::int64_t k = B.dim() == 1 ? 1 : B.shape()[1];
   const Matrix a = A.matrix();

@@ -36,10 +36,8 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
   for (std::size_t i = 0; i < rank; ++i) {
     const std::int64_t ea = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
     const std::int64_t eb = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
-    if (ea != eb && ea != 1 && eb != 1)
-      throw ShapeError("shapes " + to_string(a) + " and " + to_string(b) +
-                       " cannot be broadcast together (dimension " + std::to_string(i) + ": " +
-                       std::to_string(ea) + " vs " + std::to_string(eb) + ")");
+    EIGRAD_CHECK(ea == eb || ea == 1 || eb == 1, ShapeError, "shapes ", to_string(a), " and ", to_string(b),
+                 " cannot be broadcast together (dimension ", i, ": ", ea, " vs ", eb, ")");
     out[i] = ea == 1 ? eb : ea;
   }
   return out;
@@ -47,19 +45,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b) {
 
 int wrap_dim(std::int64_t dim, int rank) {
   const int r = rank == 0 ? 1 : rank;  // a scalar accepts dims 0 and -1, as PyTorch does
-  if (dim < -r || dim >= r)
-    throw ValueError("dimension " + std::to_string(dim) + " is out of range for a tensor of rank " +
-                     std::to_string(rank) + " (expected in [" + std::to_string(-r) + ", " +
-                     std::to_string(r - 1) + "])");
+  EIGRAD_CHECK(dim >= -r && dim < r, ValueError, "dimension ", dim, " is out of range for a tensor of rank ", rank,
+               " (expected in [", -r, ", ", r - 1, "])");
   return static_cast<int>(dim < 0 ? dim + r : dim);
 }
 
 void check_shape(const Shape& shape) {
-  if (shape.size() > static_cast<std::size_t>(kMaxRank))
-    throw ShapeError("shape " + to_string(shape) + " has rank " + std::to_string(shape.size()) +
-                     ", above the maximum rank " + std::to_string(kMaxRank));
-  for (auto e : shape)
-    if (e < 0) throw ShapeError("shape " + to_string(shape) + " has a negative extent");
+  EIGRAD_CHECK(shape.size() <= static_cast<std::size_t>(kMaxRank), ShapeError, "shape ", to_string(shape),
+               " has rank ", shape.size(), ", above the maximum rank ", kMaxRank);
+  for (auto e : shape) EIGRAD_CHECK(e >= 0, ShapeError, "shape ", to_string(shape), " has a negative extent");
 }
 
 }  // namespace eigrad

@@ -8,18 +8,20 @@
 #include "detail/kernels.hpp"
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/node.hpp"
+#include "eigrad/detail/tensor_impl.hpp"
 #include "eigrad/random.hpp"
 
 namespace eigrad {
 
 namespace {
 
+using detail::TensorImpl;
+
 template <class T>
 std::shared_ptr<TensorImpl<T>> make_impl(Storage<T> storage, Shape shape, std::int64_t offset) {
   check_shape(shape);
-  if (offset < 0 || offset + numel(shape) > storage.size())
-    throw ShapeError("shape " + to_string(shape) + " at offset " + std::to_string(offset) +
-                     " does not fit a storage of " + std::to_string(storage.size()) + " elements");
+  EIGRAD_CHECK(offset >= 0 && offset + numel(shape) <= storage.size(), ShapeError, "shape ", to_string(shape),
+               " at offset ", offset, " does not fit a storage of ", storage.size(), " elements");
   auto impl = std::make_shared<TensorImpl<T>>();
   impl->storage = std::move(storage);
   impl->offset = offset;
@@ -72,9 +74,8 @@ Tensor<T>::Tensor(std::initializer_list<std::initializer_list<T>> rows) {
   const auto r = static_cast<std::int64_t>(rows.size());
   const auto c = r ? static_cast<std::int64_t>(rows.begin()->size()) : 0;
   for (const auto& row : rows)
-    if (static_cast<std::int64_t>(row.size()) != c)
-      throw ShapeError("ragged nested list: rows of " + std::to_string(c) + " and " +
-                       std::to_string(row.size()) + " elements");
+    EIGRAD_CHECK(static_cast<std::int64_t>(row.size()) == c, ShapeError, "ragged nested list: rows of ", c,
+                 " and ", row.size(), " elements");
   impl_ = make_impl(Storage<T>(r * c), Shape{r, c}, 0);
   T* out = data();
   for (const auto& row : rows) out = std::copy(row.begin(), row.end(), out);
@@ -86,20 +87,18 @@ Tensor<T>::Tensor(Storage<T> storage, Shape shape, std::int64_t offset)
 
 template <class T>
 void Tensor<T>::check_defined(const char* what) const {
-  if (!impl_) throw ValueError(std::string(what) + " called on an undefined tensor");
+  EIGRAD_CHECK(impl_, ValueError, what, " called on an undefined tensor");
 }
 
 template <class T>
 void Tensor<T>::check_inplace(const char* what) const {
   check_defined(what);
   if (impl_->requires_grad && GradMode::is_enabled()) {
-    if (!impl_->grad_fn)
-      throw AutogradError(std::string("a leaf tensor of shape ") + to_string(impl_->shape) +
-                          " that requires grad is used in the in-place operation " + what +
-                          "; do the update inside an eigrad::NoGradGuard");
-    throw AutogradError(std::string("the in-place operation ") + what +
-                        " on a non-leaf tensor of shape " + to_string(impl_->shape) +
-                        " that requires grad would not be recorded; use the out-of-place operation");
+    EIGRAD_CHECK(impl_->grad_fn, AutogradError, "a leaf tensor of shape ", to_string(impl_->shape),
+                 " that requires grad is used in the in-place operation ", what,
+                 "; do the update inside an eigrad::NoGradGuard");
+    EIGRAD_FAIL(AutogradError, "the in-place operation ", what, " on a non-leaf tensor of shape ",
+                to_string(impl_->shape), " that requires grad would not be recorded; use the out-of-place operation");
   }
   impl_->storage.bump_version();
 }
@@ -145,8 +144,7 @@ T* Tensor<T>::data() const {
 
 template <class T>
 T Tensor<T>::item() const {
-  if (numel() != 1)
-    throw ValueError("item() needs a tensor with one element, got shape " + to_string(shape()));
+  EIGRAD_CHECK(numel() == 1, ValueError, "item() needs a tensor with one element, got shape ", to_string(shape()));
   return data()[0];
 }
 
@@ -157,7 +155,7 @@ typename Tensor<T>::ArrayMap Tensor<T>::array() const {
 
 template <class T>
 typename Tensor<T>::MatrixMap Tensor<T>::matrix() const {
-  if (dim() != 2) throw ShapeError("matrix() needs a rank-2 tensor, got shape " + to_string(shape()));
+  EIGRAD_CHECK(dim() == 2, ShapeError, "matrix() needs a rank-2 tensor, got shape ", to_string(shape()));
   return MatrixMap(data(), shape()[0], shape()[1]);
 }
 
@@ -173,9 +171,8 @@ bool Tensor<T>::requires_grad() const { return impl_ && impl_->requires_grad; }
 template <class T>
 Tensor<T>& Tensor<T>::requires_grad_(bool requires) {
   check_defined("requires_grad_()");
-  if (impl_->grad_fn && !requires)
-    throw AutogradError("requires_grad_(false) on a non-leaf tensor of shape " + to_string(shape()) +
-                        "; use detach() to get a tensor outside the graph");
+  EIGRAD_CHECK(!impl_->grad_fn || requires, AutogradError, "requires_grad_(false) on a non-leaf tensor of shape ",
+               to_string(shape()), "; use detach() to get a tensor outside the graph");
   impl_->requires_grad = requires || impl_->grad_fn != nullptr;
   return *this;
 }
@@ -198,9 +195,8 @@ void Tensor<T>::set_data(const Tensor& data) const {
 template <class T>
 void Tensor<T>::set_grad(const Tensor& grad) const {
   check_defined("set_grad()");
-  if (grad.defined() && grad.shape() != shape())
-    throw ShapeError("set_grad: gradient of shape " + to_string(grad.shape()) +
-                     " for a tensor of shape " + to_string(shape()));
+  EIGRAD_CHECK(!grad.defined() || grad.shape() == shape(), ShapeError, "set_grad: gradient of shape ",
+               to_string(grad.shape()), " for a tensor of shape ", to_string(shape()));
   impl_->grad = grad;
 }
 
@@ -213,11 +209,10 @@ bool Tensor<T>::is_leaf() const {
 template <class T>
 void Tensor<T>::retain_grad() const {
   check_defined("retain_grad()");
-  if (!impl_->requires_grad)
-    throw AutogradError("retain_grad() on a tensor of shape " + to_string(shape()) +
-                        " that does not require grad");
+  EIGRAD_CHECK(impl_->requires_grad, AutogradError, "retain_grad() on a tensor of shape ", to_string(shape()),
+               " that does not require grad");
   if (impl_->grad_fn) {
-    impl_->grad_fn->retained_output = impl_;
+    detail::Internals::retained_output(*impl_->grad_fn) = impl_;
     impl_->retains_grad = true;
   }
 }
@@ -280,16 +275,16 @@ Tensor<T> Tensor<T>::reshape(Shape new_shape) const {
   int infer = -1;
   for (std::size_t i = 0; i < new_shape.size(); ++i) {
     if (new_shape[i] == -1) {
-      if (infer >= 0) throw ShapeError("reshape to " + to_string(new_shape) + ": only one extent may be -1");
+      EIGRAD_CHECK(infer < 0, ShapeError, "reshape to ", to_string(new_shape), ": only one extent may be -1");
       infer = static_cast<int>(i);
     } else {
       known *= new_shape[i];
     }
   }
   if (infer >= 0 && known > 0 && n % known == 0) new_shape[infer] = n / known;
-  if (eigrad::numel(new_shape) != n || (infer >= 0 && new_shape[infer] < 0))
-    throw ShapeError("cannot reshape a tensor of shape " + to_string(shape()) + " (" +
-                     std::to_string(n) + " elements) to " + to_string(new_shape));
+  EIGRAD_CHECK(eigrad::numel(new_shape) == n && (infer < 0 || new_shape[infer] >= 0), ShapeError,
+               "cannot reshape a tensor of shape ", to_string(shape()), " (", n, " elements) to ",
+               to_string(new_shape));
   Tensor out(impl_->storage, std::move(new_shape), impl_->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "ViewBackward0"), {this});
 }
@@ -318,9 +313,8 @@ Tensor<T> Tensor<T>::flatten(std::int64_t start_dim, std::int64_t end_dim) const
   if (dim() == 0) return reshape({1});
   const int s = wrap_dim(start_dim, dim());
   const int e = wrap_dim(end_dim, dim());
-  if (s > e)
-    throw ValueError("flatten: start_dim " + std::to_string(start_dim) + " comes after end_dim " +
-                     std::to_string(end_dim) + " for shape " + to_string(shape()));
+  EIGRAD_CHECK(s <= e, ValueError, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim,
+               " for shape ", to_string(shape()));
   Shape out;
   for (int i = 0; i < s; ++i) out.push_back(shape()[i]);
   std::int64_t merged = 1;
@@ -335,7 +329,7 @@ Tensor<T> Tensor<T>::to(const Device& target) const {
   check_defined("to()");
   if (target == device()) return *this;
   check_device_available(target);
-  throw DeviceError("no copy path from " + device().str() + " to " + target.str());
+  EIGRAD_FAIL(DeviceError, "no copy path from ", device().str(), " to ", target.str());
 }
 
 // -------------------------------------------------------------------- in place
@@ -352,9 +346,8 @@ Tensor<T>& Tensor<T>::fill_(T value) {
 template <class T>
 Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
   check_inplace("copy_");
-  if (broadcast_shapes(shape(), src.shape()) != shape())
-    throw ShapeError("copy_: source of shape " + to_string(src.shape()) +
-                     " does not broadcast to the destination shape " + to_string(shape()));
+  EIGRAD_CHECK(broadcast_shapes(shape(), src.shape()) == shape(), ShapeError, "copy_: source of shape ",
+               to_string(src.shape()), " does not broadcast to the destination shape ", to_string(shape()));
   if (src.numel() == numel())
     std::memmove(data(), src.data(), sizeof(T) * numel());
   else
@@ -383,9 +376,9 @@ Tensor<T>& Tensor<T>::normal_(T mean, T stddev) {
 namespace {
 template <class T, class F>
 Tensor<T>& inplace_binary(Tensor<T>& self, const Tensor<T>& other, const char* what, F f) {
-  if (broadcast_shapes(self.shape(), other.shape()) != self.shape())
-    throw ShapeError(std::string(what) + ": operand of shape " + to_string(other.shape()) +
-                     " does not broadcast to the destination shape " + to_string(self.shape()));
+  EIGRAD_CHECK(broadcast_shapes(self.shape(), other.shape()) == self.shape(), ShapeError, what,
+               ": operand of shape ", to_string(other.shape()), " does not broadcast to the destination shape ",
+               to_string(self.shape()));
   detail::broadcast_binary(self.data(), self.shape(), other.data(), other.shape(), self.data(),
                            self.shape(), f);
   return self;
@@ -473,9 +466,8 @@ Tensor<T> ones_like(const Tensor<T>& like) { return ones<T>(like.shape(), like.d
 
 template <class T>
 Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
-  if (static_cast<std::int64_t>(values.size()) != numel(shape))
-    throw ShapeError("from_vector: " + std::to_string(values.size()) + " values for shape " +
-                     to_string(shape) + " (" + std::to_string(numel(shape)) + " elements)");
+  EIGRAD_CHECK(static_cast<std::int64_t>(values.size()) == numel(shape), ShapeError, "from_vector: ",
+               values.size(), " values for shape ", to_string(shape), " (", numel(shape), " elements)");
   Tensor<T> t = empty<T>(shape, options.device());
   std::copy(values.begin(), values.end(), t.data());
   return apply_options(t, options);
@@ -483,7 +475,7 @@ Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, TensorOp
 
 template <class T>
 Tensor<T> linspace(double start, double end, std::int64_t steps, TensorOptions options) {
-  if (steps < 0) throw ValueError("linspace: number of steps must be non-negative, got " + std::to_string(steps));
+  EIGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ", steps);
   Tensor<T> t = empty<T>({steps}, options.device());
   T* out = t.data();
   const T s = static_cast<T>(start), e = static_cast<T>(end);
@@ -519,10 +511,11 @@ Tensor<T> linspace(double start, double end, std::int64_t steps, TensorOptions o
 
 template <class T>
 Tensor<T> arange(double start, double end, double step, TensorOptions options) {
-  if (step == 0 || !std::isfinite(start) || !std::isfinite(end) || !std::isfinite(step) ||
-      (end - start) / step < 0)
-    throw ValueError("arange: invalid range start=" + std::to_string(start) + " end=" +
-                     std::to_string(end) + " step=" + std::to_string(step));
+  // std::to_string keeps the bounds' fixed six decimals (a stream would print six digits).
+  EIGRAD_CHECK(step != 0 && std::isfinite(start) && std::isfinite(end) && std::isfinite(step) &&
+                   !((end - start) / step < 0),
+               ValueError, "arange: invalid range start=", std::to_string(start), " end=", std::to_string(end),
+               " step=", std::to_string(step));
   const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
   Tensor<T> t = empty<T>({n}, options.device());
   for (std::int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
@@ -532,29 +525,32 @@ Tensor<T> arange(double start, double end, double step, TensorOptions options) {
 template <class T>
 Tensor<T> arange(double end, TensorOptions options) { return arange<T>(0, end, 1, options); }
 
+namespace {
+/// A tensor of \p shape filled, in order, with draw() cast to T.
+template <class T, class Draw>
+Tensor<T> drawn(const Shape& shape, const TensorOptions& options, Draw draw) {
+  Tensor<T> t = empty<T>(shape, options.device());
+  for (T* p = t.data(), *e = p + t.numel(); p != e; ++p) *p = static_cast<T>(draw());
+  return apply_options(t, options);
+}
+}  // namespace
+
 template <class T>
 Tensor<T> randn(const Shape& shape, TensorOptions options) {
-  Tensor<T> t = empty<T>(shape, options.device());
-  auto& g = default_generator();
-  for (T* p = t.data(), *e = p + t.numel(); p != e; ++p) *p = static_cast<T>(g.normal());
-  return apply_options(t, options);
+  return drawn<T>(shape, options, [&g = default_generator()] { return g.normal(); });
 }
 
 template <class T>
 Tensor<T> rand(const Shape& shape, TensorOptions options) {
-  Tensor<T> t = empty<T>(shape, options.device());
-  auto& g = default_generator();
-  for (T* p = t.data(), *e = p + t.numel(); p != e; ++p) *p = static_cast<T>(g.uniform());
-  return apply_options(t, options);
+  return drawn<T>(shape, options, [&g = default_generator()] { return g.uniform(); });
 }
 
 template <class T>
 Tensor<T> from_eigen(Eigen::Array<T, Eigen::Dynamic, 1>&& array, Shape shape) {
   const std::int64_t n = array.size();
   if (shape.empty() && n != 1) shape = {n};
-  if (numel(shape) != n)
-    throw ShapeError("from_eigen: an array of " + std::to_string(n) + " elements cannot have shape " +
-                     to_string(shape));
+  EIGRAD_CHECK(numel(shape) == n, ShapeError, "from_eigen: an array of ", n, " elements cannot have shape ",
+               to_string(shape));
   return Tensor<T>(Storage<T>(std::move(array)), std::move(shape));
 }
 

@@ -58,10 +58,8 @@ inline constexpr bool is_differentiable_scalar_v = std::is_floating_point_v<T> |
 // Copies a row or column vector into a column of S, converting each coefficient.
 template <class S, class Derived>
 column_of<Derived, S> to_column(const Eigen::DenseBase<Derived>& x, const char* who) {
-  if (x.rows() != 1 && x.cols() != 1) {
-    throw ShapeError(std::string("eigrad::forward::") + who + ": x must be a vector, got a " +
-                     std::to_string(x.rows()) + "x" + std::to_string(x.cols()) + " matrix");
-  }
+  EIGRAD_CHECK(x.rows() == 1 || x.cols() == 1, ShapeError, "eigrad::forward::", who, ": x must be a vector, got a ",
+               x.rows(), "x", x.cols(), " matrix");
   const Eigen::Index n = x.size();
   column_of<Derived, S> out(n);
   const bool column = x.cols() == 1;
@@ -151,9 +149,9 @@ auto jacobian(F&& f, const Eigen::DenseBase<Derived>& x) {
     const R y = f(std::as_const(xd)).eval();
     if (start == 0) {
       J.resize(y.size(), n);
-    } else if (y.size() != J.rows()) {
-      throw ShapeError("eigrad::forward::jacobian: f returned " + std::to_string(y.size()) +
-                       " values after " + std::to_string(J.rows()) + " on an earlier pass");
+    } else {
+      EIGRAD_CHECK(y.size() == J.rows(), ShapeError, "eigrad::forward::jacobian: f returned ", y.size(),
+                   " values after ", J.rows(), " on an earlier pass");
     }
     for (Eigen::Index i = 0; i < y.size(); ++i) {
       for (int k = 0; k < width; ++k) J(i, start + k) = y.coeff(i).tangent(k);

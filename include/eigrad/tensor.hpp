@@ -23,8 +23,11 @@ namespace eigrad {
 
 template <class T>
 class Node;
+namespace detail {
 template <class T>
 struct TensorImpl;
+struct Internals;
+}  // namespace detail
 
 /// "float32" or "float64".
 template <class T>
@@ -239,28 +242,11 @@ class Tensor {
   /// this += alpha * other, one pass.
   Tensor& add_(const Tensor& other, T alpha = 1);
 
-  /// Internal state (advanced use by the autograd layer).
-  const std::shared_ptr<TensorImpl<T>>& impl() const { return impl_; }
-  /// Wraps existing internal state.
-  explicit Tensor(std::shared_ptr<TensorImpl<T>> impl) : impl_(std::move(impl)) {}
-
  private:
+  friend struct detail::Internals;  // the autograd sources' access to impl_
   void check_defined(const char* what) const;
   void check_inplace(const char* what) const;
-  std::shared_ptr<TensorImpl<T>> impl_;
-};
-
-/// Internal state of a tensor: data, shape and autograd bookkeeping.
-template <class T>
-struct TensorImpl {
-  Storage<T> storage;                     ///< the buffer
-  std::int64_t offset = 0;                ///< first element in the buffer
-  Shape shape;                            ///< extents
-  bool requires_grad = false;             ///< leaf flag or "produced by a recorded op"
-  bool retains_grad = false;              ///< keep grad of a non-leaf
-  Tensor<T> grad;                         ///< accumulated gradient
-  std::shared_ptr<Node<T>> grad_fn;       ///< producer (null for leaves)
-  std::weak_ptr<Node<T>> grad_accumulator;  ///< the leaf's accumulation node, while alive
+  std::shared_ptr<detail::TensorImpl<T>> impl_;
 };
 
 // -------------------------------------------------------------------- factories

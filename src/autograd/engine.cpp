@@ -1,24 +1,50 @@
-// The define-by-run engine: recording nodes, and the reverse topological walk of backward().
-#include <unordered_map>
+// The define-by-run engine: recording nodes, freeing them, and the reverse topological walk
+// of backward().
+#include <atomic>
+#include <cstdint>
+#include <limits>
 
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/node.hpp"
+#include "eigrad/detail/tensor_impl.hpp"
 
 namespace eigrad {
 
 template <class T>
+Node<T>::~Node() {
+  // Each edge this node holds alone would free its node inside this destructor, and that one
+  // its own, one stack frame per node of a chain. Instead the edges held alone move to a local
+  // stack, which frees their nodes one at a time after emptying their edges the same way.
+  // Shared edges are dropped one by one and rechecked, so a node reached twice from here
+  // (x * x) is taken once its other edge is gone rather than freed inside a vector destructor.
+  std::vector<std::shared_ptr<Node<T>>> alone;
+  auto take_edges = [&alone](std::vector<std::shared_ptr<Node<T>>>& edges) {
+    for (auto& edge : edges) {
+      if (!edge) continue;
+      if (edge.use_count() == 1)
+        alone.push_back(std::move(edge));
+      else
+        edge.reset();  // someone else keeps it alive: this reset frees nothing
+    }
+  };
+  take_edges(next_);
+  while (!alone.empty()) {
+    std::shared_ptr<Node<T>> node = std::move(alone.back());
+    alone.pop_back();
+    take_edges(node->next_);
+  }  // node dies here with no edges left, so its own destructor finds nothing to free
+}
+
+template <class T>
 std::vector<Tensor<T>> Node<T>::apply(const Tensor<T>& grad_output) {
-  if (released_)
-    throw AutogradError(
-        "Trying to backward through the graph a second time (node " + name() +
-        "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
-        "the first backward() call to backward through the graph again");
+  EIGRAD_CHECK(!released_, AutogradError, "Trying to backward through the graph a second time (node ", name(),
+               "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
+               "the first backward() call to backward through the graph again");
   for (std::size_t i = 0; i < saved_.size(); ++i)
-    if (saved_[i].defined() && saved_[i].version() != saved_versions_[i])
-      throw AutogradError("a tensor of shape " + to_string(saved_[i].shape()) + " saved by " + name() +
-                          " for backward was modified in place afterwards (version " +
-                          std::to_string(saved_versions_[i]) + ", now " + std::to_string(saved_[i].version()) +
-                          "); compute the gradient before changing it, or change a clone()");
+    EIGRAD_CHECK(!saved_[i].defined() || saved_[i].version() == saved_versions_[i], AutogradError,
+                 "a tensor of shape ", to_string(saved_[i].shape()), " saved by ", name(),
+                 " for backward was modified in place afterwards (version ", saved_versions_[i], ", now ",
+                 saved_[i].version(), "); compute the gradient before changing it, or change a clone()");
   return backward(grad_output);
 }
 
@@ -35,10 +61,9 @@ void Node<T>::release_saved() {
 
 template <class T>
 std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
-  Tensor<T>& grad = leaf_->grad;
-  if (g.shape() != leaf_->shape)
-    throw ShapeError("gradient of shape " + to_string(g.shape()) + " for a leaf of shape " +
-                     to_string(leaf_->shape));
+  Tensor<T>& grad = leaf_.grad();
+  EIGRAD_CHECK(g.shape() == leaf_.shape(), ShapeError, "gradient of shape ", to_string(g.shape()),
+               " for a leaf of shape ", to_string(leaf_.shape()));
   if (!grad.defined()) {
     grad = g.detach().clone();  // own storage: g may be shared with other gradients
   } else {
@@ -53,11 +78,11 @@ namespace autograd {
 template <class T>
 std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
   if (!t.defined() || !t.requires_grad()) return nullptr;
-  const auto& impl = t.impl();
+  const auto& impl = detail::Internals::impl(t);
   if (impl->grad_fn) return impl->grad_fn;
   std::shared_ptr<Node<T>> acc = impl->grad_accumulator.lock();
   if (!acc) {
-    acc = std::make_shared<AccumulateGrad<T>>(impl);
+    acc = std::make_shared<AccumulateGrad<T>>(t);
     impl->grad_accumulator = acc;
   }
   return acc;
@@ -97,79 +122,144 @@ Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node,
   return result;
 }
 
+namespace {
+
+/// Numbers every backward pass, so a node's walk mark from an earlier pass reads as unvisited
+/// without a pass to clear the marks.
+std::atomic<std::uint64_t> last_walk_pass{0};
+
+/// The part of the graph one backward() reaches, numbered in the order the walk finds it: the
+/// per-node state lives in vectors indexed by that number. The number is written on the node,
+/// so two threads must not walk graphs that share nodes at once (they would already race on
+/// the leaves' gradients they both accumulate into).
+template <class T>
+class GraphTask {
+ public:
+  static constexpr std::size_t kNoNode = std::numeric_limits<std::size_t>::max();
+
+  /// The number of \p node in this pass, numbering it (and queueing it for the walk) when
+  /// it is new.
+  std::size_t number(Node<T>* node) {
+    std::uint64_t& pass = detail::Internals::walk_pass(*node);
+    std::size_t& index = detail::Internals::walk_index(*node);
+    if (pass == pass_) return index;
+    pass = pass_;
+    index = nodes_.size();
+    nodes_.push_back(node);
+    pending_.push_back(0);
+    grads_.emplace_back();
+    owned_.push_back(false);
+    first_edge_.push_back(0);
+    edge_count_.push_back(0);
+    to_walk_.push_back(index);
+    return index;
+  }
+
+  /// Walks (iteratively) from the nodes numbered so far, numbering every node they reach and
+  /// counting the edges into each. The edges are kept as numbers, so running the nodes reads
+  /// no mark, which a backward() nested in some node's backward overwrites.
+  void walk() {
+    while (!to_walk_.empty()) {
+      const std::size_t i = to_walk_.back();
+      to_walk_.pop_back();
+      const auto& next = nodes_[i]->next();
+      first_edge_[i] = edges_.size();
+      edge_count_[i] = next.size();
+      for (const auto& child : next) {
+        const std::size_t c = child ? number(child.get()) : kNoNode;
+        if (c != kNoNode) ++pending_[c];
+        edges_.push_back(c);
+      }
+    }
+  }
+
+  /// Adds \p g to the gradient of node \p i. A tensor that arrives from a node's backward or
+  /// from the caller may be shared (AddBackward passes its grad_output to both inputs; a
+  /// custom backward may return anything), so it is kept as it is and never written to: the
+  /// second gradient makes a sum of the engine's own, and later ones add into that in place.
+  void accumulate(std::size_t i, Tensor<T> g) {
+    Tensor<T>& sum = grads_[i];
+    if (!sum.defined()) {
+      sum = std::move(g);
+      owned_[i] = false;
+    } else if (owned_[i] && sum.shape() == g.shape()) {
+      sum += g;
+    } else {
+      sum = sum + g;
+      owned_[i] = true;
+    }
+  }
+
+  /// Runs the numbered nodes in reverse topological order (Kahn's: a node runs once every
+  /// edge into it delivered), last ready first, as the engine always has.
+  void execute(bool retain_graph) {
+    std::vector<std::size_t> ready;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (pending_[i] == 0) ready.push_back(i);
+    while (!ready.empty()) {
+      const std::size_t i = ready.back();
+      ready.pop_back();
+      Node<T>* node = nodes_[i];
+      const Tensor<T> g = std::move(grads_[i]);
+      std::vector<Tensor<T>> input_grads;
+      if (g.defined()) {
+        if (auto out = detail::Internals::retained_output(*node).lock()) {
+          if (!out->grad.defined()) out->grad = g.clone();
+          else out->grad += g;
+        }
+        input_grads = node->apply(g);
+        if (!retain_graph) node->release_saved();
+      }
+      for (std::size_t e = 0; e < edge_count_[i]; ++e) {
+        const std::size_t child = edges_[first_edge_[i] + e];
+        if (child == kNoNode) continue;
+        if (e < input_grads.size() && input_grads[e].defined()) accumulate(child, std::move(input_grads[e]));
+        if (--pending_[child] == 0) ready.push_back(child);
+      }
+    }
+  }
+
+ private:
+  const std::uint64_t pass_ = ++last_walk_pass;
+  std::vector<Node<T>*> nodes_;          // by number; kept alive by the roots
+  std::vector<std::size_t> pending_;     // edges into the node yet to deliver
+  std::vector<Tensor<T>> grads_;         // gradient of the node's output so far
+  std::vector<bool> owned_;              // grads_[i] is a sum the engine made, shared with nothing
+  std::vector<std::size_t> first_edge_;  // the node's edges are edges_[first_edge_ .. + edge_count_)
+  std::vector<std::size_t> edge_count_;
+  std::vector<std::size_t> edges_;       // number of the edge's node, or kNoNode
+  std::vector<std::size_t> to_walk_;
+};
+
+}  // namespace
+
 template <class T>
 void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& grad_outputs,
                   bool retain_graph) {
   NoGradGuard no_grad;  // backward formulas are not themselves recorded
-  std::unordered_map<Node<T>*, int> pending;  // parents yet to deliver a gradient
-  std::unordered_map<Node<T>*, Tensor<T>> grads;
-  std::vector<Node<T>*> ready;
-
-  std::vector<Node<T>*> stack;
+  GraphTask<T> task;
   for (std::size_t r = 0; r < roots.size(); ++r) {
     const Tensor<T>& root = roots[r];
-    if (!root.requires_grad())
-      throw AutogradError("backward() on a tensor of shape " + to_string(root.shape()) +
-                          " that does not require grad and has no grad_fn");
+    EIGRAD_CHECK(root.requires_grad(), AutogradError, "backward() on a tensor of shape ", to_string(root.shape()),
+                 " that does not require grad and has no grad_fn");
     Tensor<T> g = r < grad_outputs.size() ? grad_outputs[r] : Tensor<T>();
     if (!g.defined()) {
-      if (root.numel() != 1)
-        throw AutogradError("backward() without a gradient argument needs a scalar output; got shape " +
-                            to_string(root.shape()) + " (pass a gradient of that shape)");
+      EIGRAD_CHECK(root.numel() == 1, AutogradError,
+                   "backward() without a gradient argument needs a scalar output; got shape ",
+                   to_string(root.shape()), " (pass a gradient of that shape)");
       g = ones<T>(root.shape());
-    } else if (g.shape() != root.shape()) {
-      throw ShapeError("backward(): gradient of shape " + to_string(g.shape()) +
-                       " for an output of shape " + to_string(root.shape()));
+    } else {
+      EIGRAD_CHECK(g.shape() == root.shape(), ShapeError, "backward(): gradient of shape ", to_string(g.shape()),
+                   " for an output of shape ", to_string(root.shape()));
     }
-    if (!root.impl()->grad_fn) {  // a leaf: its gradient is g itself
-      AccumulateGrad<T>(root.impl()).apply(g);
+    if (!root.grad_fn()) {  // a leaf: its gradient is g itself
+      AccumulateGrad<T>(root).apply(g);
       continue;
     }
-    Node<T>* node = root.impl()->grad_fn.get();  // kept alive by root
-    auto [it, inserted] = grads.emplace(node, g);
-    if (!inserted) it->second = it->second + g;
-    if (pending.emplace(node, 0).second) stack.push_back(node);
+    task.accumulate(task.number(root.grad_fn().get()), std::move(g));  // the node is kept alive by root
   }
-  // Count, for every reachable node, how many edges lead into it.
-  while (!stack.empty()) {
-    Node<T>* n = stack.back();
-    stack.pop_back();
-    for (const auto& child : n->next()) {
-      if (!child) continue;
-      auto [it, inserted] = pending.emplace(child.get(), 0);
-      ++it->second;
-      if (inserted) stack.push_back(child.get());
-    }
-  }
-  for (const auto& [node, count] : pending)
-    if (count == 0) ready.push_back(node);
-
-  while (!ready.empty()) {
-    Node<T>* n = ready.back();
-    ready.pop_back();
-    auto found = grads.find(n);
-    Tensor<T> g = found != grads.end() ? std::move(found->second) : Tensor<T>();
-    if (found != grads.end()) grads.erase(found);
-    std::vector<Tensor<T>> input_grads;
-    if (g.defined()) {
-      if (auto out = n->retained_output.lock()) {
-        if (!out->grad.defined()) out->grad = g.clone();
-        else out->grad += g;
-      }
-      input_grads = n->apply(g);
-      if (!retain_graph) n->release_saved();
-    }
-    const auto& next = n->next();
-    for (std::size_t i = 0; i < next.size(); ++i) {
-      Node<T>* child = next[i].get();
-      if (!child) continue;
-      if (i < input_grads.size() && input_grads[i].defined()) {
-        auto [it, inserted] = grads.emplace(child, input_grads[i]);
-        if (!inserted) it->second = it->second + input_grads[i];
-      }
-      if (--pending[child] == 0) ready.push_back(child);
-    }
-  }
+  task.walk();
+  task.execute(retain_graph);
 }
 
 #define EIGRAD_INSTANTIATE_AUTOGRAD(T)                                                                 \

@@ -112,15 +112,12 @@ class FunctionNode final : public Node<T> {
     for (std::size_t i = 0; i < input_shapes_.size(); ++i) ctx_.needs_input_grad_.push_back(this->needs_input_grad(i));
     std::vector<Tensor<T>> grads = Derived::backward(ctx_, std::vector<Tensor<T>>{grad_output});
     ctx_.saved_.clear();
-    if (grads.size() != input_shapes_.size())
-      throw AutogradError("custom function backward returned " + std::to_string(grads.size()) +
-                          " gradients, expected " + std::to_string(input_shapes_.size()) +
-                          " (one per tensor input)");
+    EIGRAD_CHECK(grads.size() == input_shapes_.size(), AutogradError, "custom function backward returned ",
+                 grads.size(), " gradients, expected ", input_shapes_.size(), " (one per tensor input)");
     for (std::size_t i = 0; i < grads.size(); ++i)
-      if (grads[i].defined() && grads[i].shape() != input_shapes_[i])
-        throw ShapeError("custom function backward returned a gradient of shape " +
-                         to_string(grads[i].shape()) + " for input " + std::to_string(i) +
-                         " of shape " + to_string(input_shapes_[i]));
+      EIGRAD_CHECK(!grads[i].defined() || grads[i].shape() == input_shapes_[i], ShapeError,
+                   "custom function backward returned a gradient of shape ", to_string(grads[i].shape()),
+                   " for input ", i, " of shape ", to_string(input_shapes_[i]));
     return grads;
   }
   void release_extra() override { ctx_.saved_data.clear(); }

@@ -5,6 +5,7 @@
 /// A node may stand for a single primitive (an addition) or any larger computation with its
 /// own backward (a custom Function, a fused statement): it maps the gradient of its one
 /// output to the gradients of its inputs in one call, with no per-element virtual dispatch.
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,7 +19,9 @@ namespace eigrad {
 template <class T>
 class Node {
  public:
-  virtual ~Node() = default;
+  /// Frees the chain of nodes only this node keeps alive without recursing once per node
+  /// (a graph of a million nodes is freed in constant stack depth), as PyTorch's deleteNode.
+  virtual ~Node();
 
   /// PyTorch-style name, e.g. "MulBackward0", shown in `grad_fn=<...>`.
   virtual std::string name() const = 0;
@@ -36,9 +39,6 @@ class Node {
   void set_next(std::vector<std::shared_ptr<Node<T>>> next) { next_ = std::move(next); }
   /// Whether input \p i needs a gradient.
   bool needs_input_grad(std::size_t i) const { return i < next_.size() && next_[i] != nullptr; }
-
-  /// The tensor this node produced, when it retains its gradient (see Tensor::retain_grad).
-  std::weak_ptr<TensorImpl<T>> retained_output;
 
  protected:
   /// The gradients of the inputs given that of the output; an undefined tensor for an input
@@ -60,10 +60,14 @@ class Node {
   virtual void release_extra() {}
 
  private:
+  friend struct detail::Internals;  // the engine's access to the fields below
   std::vector<std::shared_ptr<Node<T>>> next_;
   std::vector<Tensor<T>> saved_;
   std::vector<std::uint64_t> saved_versions_;
   bool released_ = false;
+  std::weak_ptr<detail::TensorImpl<T>> retained_output_;  // the output that retains its grad
+  std::uint64_t walk_pass_ = 0;  // the backward pass that last numbered this node
+  std::size_t walk_index_ = 0;   // this node's number in that pass
 };
 
 /// The node at the end of every path to a leaf that requires grad: adds the incoming
@@ -71,17 +75,17 @@ class Node {
 template <class T>
 class AccumulateGrad final : public Node<T> {
  public:
-  /// Accumulates into \p leaf.
-  explicit AccumulateGrad(std::shared_ptr<TensorImpl<T>> leaf) : leaf_(std::move(leaf)) {}
+  /// Accumulates into \p leaf (a handle of it: the node keeps the leaf alive).
+  explicit AccumulateGrad(Tensor<T> leaf) : leaf_(std::move(leaf)) {}
   std::string name() const override { return "AccumulateGrad"; }
   /// The leaf gradients flow into.
-  const std::shared_ptr<TensorImpl<T>>& leaf() const { return leaf_; }
+  const Tensor<T>& leaf() const { return leaf_; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& grad_output) override;
 
  private:
-  std::shared_ptr<TensorImpl<T>> leaf_;
+  Tensor<T> leaf_;
 };
 
 namespace autograd {
