@@ -53,21 +53,21 @@ std::string join_name(const std::string& prefix, const std::string& name) {
 
 template <class T>
 Tensor<T> Module<T>::forward(const Tensor<T>& input) {
-  throw ValueError(name() + " has no forward(input) for an input of shape " +
-                   (input.defined() ? eigrad::to_string(input.shape()) : std::string("(undefined)")) +
-                   "; override forward() or call the module's own call operator");
+  EIGRAD_FAIL(ValueError, name(), " has no forward(input) for an input of shape ",
+              input.defined() ? eigrad::to_string(input.shape()) : std::string("(undefined)"),
+              "; override forward() or call the module's own call operator");
 }
 
 template <class T>
 void Module<T>::check_new_name(const std::string& name, const char* what) const {
-  if (name.empty()) throw ValueError(std::string(what) + " name must not be empty (in " + this->name() + ")");
-  if (name.find('.') != std::string::npos)
-    throw ValueError(std::string(what) + " name '" + name + "' must not contain '.' (in " + this->name() + ")");
+  EIGRAD_CHECK(!name.empty(), ValueError, what, " name must not be empty (in ", this->name(), ")");
+  EIGRAD_CHECK(name.find('.') == std::string::npos, ValueError, what, " name '", name, "' must not contain '.' (in ",
+               this->name(), ")");
   const bool taken =
       std::any_of(parameters_.begin(), parameters_.end(), [&](const auto& p) { return p.first == name; }) ||
       std::any_of(buffers_.begin(), buffers_.end(), [&](const auto& b) { return b.name == name; }) ||
       std::any_of(children_.begin(), children_.end(), [&](const auto& c) { return c.first == name; });
-  if (taken) throw ValueError(std::string(what) + " name '" + name + "' already exists in " + this->name());
+  EIGRAD_CHECK(!taken, ValueError, what, " name '", name, "' already exists in ", this->name());
 }
 
 template <class T>
@@ -91,22 +91,21 @@ Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, 
 template <class T>
 void Module<T>::register_child(const std::string& name, std::shared_ptr<Module> module) {
   check_new_name(name, "module");
-  if (!module) throw ValueError("module '" + name + "' registered in " + this->name() + " is null");
+  EIGRAD_CHECK(module, ValueError, "module '", name, "' registered in ", this->name(), " is null");
   const auto tree = module->modules();
-  if (std::find(tree.begin(), tree.end(), this) != tree.end())
-    throw ValueError("module '" + name + "' registered in " + this->name() +
-                     " contains that module itself (a cycle)");
+  EIGRAD_CHECK(std::find(tree.begin(), tree.end(), this) == tree.end(), ValueError, "module '", name,
+               "' registered in ", this->name(), " contains that module itself (a cycle)");
   children_.emplace_back(name, std::move(module));
 }
 
 template <class T>
 void Module<T>::replace_child(const std::string& name, std::shared_ptr<Module> module) {
   const auto it = std::find_if(children_.begin(), children_.end(), [&](const auto& c) { return c.first == name; });
-  if (it == children_.end()) throw ValueError("replace_module: " + this->name() + " has no child '" + name + "'");
-  if (!module) throw ValueError("replace_module: module '" + name + "' is null");
+  EIGRAD_CHECK(it != children_.end(), ValueError, "replace_module: ", this->name(), " has no child '", name, "'");
+  EIGRAD_CHECK(module, ValueError, "replace_module: module '", name, "' is null");
   const auto tree = module->modules();
-  if (std::find(tree.begin(), tree.end(), this) != tree.end())
-    throw ValueError("replace_module: module '" + name + "' contains " + this->name() + " itself (a cycle)");
+  EIGRAD_CHECK(std::find(tree.begin(), tree.end(), this) == tree.end(), ValueError, "replace_module: module '", name,
+               "' contains ", this->name(), " itself (a cycle)");
   it->second = std::move(module);
 }
 

@@ -11,13 +11,12 @@ namespace {
 
 template <class T>
 void check_operands(const char* loss, const Tensor<T>& input, const Tensor<T>& target) {
-  if (!input.defined() || !target.defined())
-    throw ValueError(std::string(loss) + ": " + (input.defined() ? "target" : "input") + " is undefined");
-  if (input.shape() != target.shape())
-    throw ShapeError(std::string(loss) + ": input shape " + eigrad::to_string(input.shape()) + " and target shape " +
-                     eigrad::to_string(target.shape()) +
-                     " differ; broadcasting them would silently compute a different loss, so reshape one "
-                     "(flatten, unsqueeze) to match");
+  EIGRAD_CHECK(input.defined() && target.defined(), ValueError, loss, ": ", input.defined() ? "target" : "input",
+               " is undefined");
+  EIGRAD_CHECK(input.shape() == target.shape(), ShapeError, loss, ": input shape ", eigrad::to_string(input.shape()),
+               " and target shape ", eigrad::to_string(target.shape()),
+               " differ; broadcasting them would silently compute a different loss, so reshape one "
+               "(flatten, unsqueeze) to match");
 }
 
 template <class T>
@@ -27,10 +26,18 @@ Tensor<T> reduce(const Tensor<T>& elementwise, Reduction reduction) {
     case Reduction::Mean: return elementwise.mean();
     case Reduction::Sum: return elementwise.sum();
   }
-  throw ValueError("unknown loss reduction");
+  EIGRAD_FAIL(ValueError, "unknown loss reduction");
 }
 
 }  // namespace
+
+void detail::check_huber_delta(const char* loss, double delta) {
+  EIGRAD_CHECK(delta > 0, ValueError, loss, ": delta must be positive, got ", std::to_string(delta));
+}
+
+void detail::check_smooth_l1_beta(const char* loss, double beta) {
+  EIGRAD_CHECK(beta >= 0, ValueError, loss, ": beta must be non-negative, got ", std::to_string(beta));
+}
 
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction) {
@@ -47,7 +54,7 @@ Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction red
 template <class T>
 Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, double delta) {
   check_operands("huber_loss", input, target);
-  if (!(delta > 0)) throw ValueError("huber_loss: delta must be positive, got " + std::to_string(delta));
+  detail::check_huber_delta("huber_loss", delta);
   // With a = |d| and q = min(a, delta): ½q² + delta·(a − q) is ½d² below delta and
   // delta·(a − ½delta) above, and its gradient (q, then delta) is Huber's, with no branch.
   const Tensor<T> a = (input - target).abs();
@@ -58,7 +65,7 @@ Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction 
 template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, double beta) {
   check_operands("smooth_l1_loss", input, target);
-  if (!(beta >= 0)) throw ValueError("smooth_l1_loss: beta must be non-negative, got " + std::to_string(beta));
+  detail::check_smooth_l1_beta("smooth_l1_loss", beta);
   const Tensor<T> a = (input - target).abs();
   if (beta == 0) return reduce(a, reduction);
   // ½q²/beta + (a − q) with q = min(a, beta): ½d²/beta below beta, a − ½beta above.

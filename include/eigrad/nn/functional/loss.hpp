@@ -11,6 +11,13 @@
 
 namespace eigrad::nn::functional {
 
+namespace detail {
+/// ValueError naming \p loss unless \p delta > 0 (shared by huber_loss and HuberLoss).
+void check_huber_delta(const char* loss, double delta);
+/// ValueError naming \p loss unless \p beta >= 0 (shared by smooth_l1_loss and SmoothL1Loss).
+void check_smooth_l1_beta(const char* loss, double beta);
+}  // namespace detail
+
 /// (input - target)² reduced by \p reduction.
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean);

@@ -73,7 +73,7 @@ class HuberLoss : public Module<T> {
 
  private:
   void check() const {
-    if (!(options_.delta() > 0)) throw ValueError("HuberLoss: delta must be positive, got " + std::to_string(options_.delta()));
+    functional::detail::check_huber_delta("HuberLoss", options_.delta());
   }
   HuberLossOptions options_;
 };
@@ -98,7 +98,7 @@ class SmoothL1Loss : public Module<T> {
 
  private:
   void check() const {
-    if (!(options_.beta() >= 0)) throw ValueError("SmoothL1Loss: beta must be non-negative, got " + std::to_string(options_.beta()));
+    functional::detail::check_smooth_l1_beta("SmoothL1Loss", options_.beta());
   }
   SmoothL1LossOptions options_;
 };
