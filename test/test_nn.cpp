@@ -12,6 +12,7 @@
 
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/gradcheck.hpp"
+#include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/nn/nn.hpp"
 #include "eigrad/random.hpp"
@@ -620,6 +621,21 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(gradients_where_the_pieces_meet_are_pytorchs, T, F
       if (!c.target_grad.empty()) check_exactly(target.grad().to_vector(), c.target_grad);
     }
   }
+}
+
+// torch 1.13.1: F.mse_loss(x, y).grad_fn is MseLossBackward0 for every reduction; l1_loss
+// is recorded op by op (MeanBackward0 over AbsBackward0).
+BOOST_AUTO_TEST_CASE(grad_fn_names_are_pytorchs) {
+  namespace F = nn::functional;
+  const TD x = TD{1.0, 2.0}.requires_grad_();
+  const TD y{0.0, 2.0};
+  for (const auto r : {nn::Reduction::None, nn::Reduction::Mean, nn::Reduction::Sum}) {
+    BOOST_TEST(F::mse_loss(x, y, r).grad_fn()->name() == "MseLossBackward0");
+    BOOST_TEST(F::huber_loss(x, y, r).grad_fn()->name() == "HuberLossBackward0");
+    BOOST_TEST(F::smooth_l1_loss(x, y, r, 0.0).grad_fn()->name() == "SmoothL1LossBackward0");
+  }
+  BOOST_TEST(F::l1_loss(x, y).grad_fn()->name() == "MeanBackward0");
+  BOOST_TEST(F::l1_loss(x, y, nn::Reduction::None).grad_fn()->name() == "AbsBackward0");
 }
 
 BOOST_AUTO_TEST_CASE(float32_losses_match) {
