@@ -1,8 +1,10 @@
 #define BOOST_TEST_MODULE nn
+#include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/gradcheck.hpp"
+#include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/nn/nn.hpp"
 #include "eigrad/random.hpp"
@@ -98,6 +101,73 @@ std::vector<LossCase> loss_cases() {
        {0.75, 2.0, 0.5, 2.5}, {1.0, -1.0, -1.0, 1.0}},
   };
 }
+
+// A loss evaluated where its pieces meet, with PyTorch 1.13's total and gradients.
+template <class T>
+struct EdgeCase {
+  std::string name;
+  std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&)> loss;
+  std::vector<T> input, target;  // empty shape: one rank-0 element
+  double total;                  // loss.sum()
+  std::vector<double> input_grad, target_grad;  // of loss.sum(); empty: operand not requiring grad
+};
+
+// Each number is torch 1.13.1's, in float32 and float64 alike, from
+//   x = torch.tensor(input, requires_grad=True); y = torch.tensor(target, requires_grad=True)
+//   F.smooth_l1_loss(x, y, beta=0.0, reduction='sum').sum().backward(); x.grad, y.grad
+// PyTorch gives each operand of MSE, Huber and smooth L1 the loss's derivative at its own
+// difference (input − target for the input, target − input for the target). Where the
+// branches of smooth L1's derivative tie (beta = 0 at a zero difference: d <= -beta holds),
+// both operands get −1, not opposite gradients. L1 is abs(input − target) in PyTorch 1.13, so
+// its gradient at a zero difference is sgn(0) = 0, −0 for the target.
+template <class T>
+std::vector<EdgeCase<T>> edge_cases() {
+  namespace F = nn::functional;
+  using R = nn::Reduction;
+  const std::vector<T> x4 = {1.75, 0.5, 2.0, -1.0}, y4 = {1.75, 1.5, 2.0, -3.0};
+  std::vector<EdgeCase<T>> cases = {
+      {"smooth_l1(beta=0) at x = y = 1.75", [](auto& a, auto& b) { return F::smooth_l1_loss(a, b, R::Mean, 0.0); },
+       {1.75}, {1.75}, 0.0, {-1.0}, {-1.0}},
+      {"smooth_l1(beta=0), mean", [](auto& a, auto& b) { return nn::SmoothL1Loss<T>(R::Mean, 0.0)(a, b); },
+       x4, y4, 0.75, {-0.25, -0.25, -0.25, 0.25}, {-0.25, 0.25, -0.25, -0.25}},
+      {"smooth_l1(beta=0), sum", [](auto& a, auto& b) { return F::smooth_l1_loss(a, b, R::Sum, 0.0); },
+       x4, y4, 3.0, {-1.0, -1.0, -1.0, 1.0}, {-1.0, 1.0, -1.0, -1.0}},
+      {"smooth_l1(beta=0), none", [](auto& a, auto& b) { return F::smooth_l1_loss(a, b, R::None, 0.0); },
+       x4, y4, 3.0, {-1.0, -1.0, -1.0, 1.0}, {-1.0, 1.0, -1.0, -1.0}},
+      {"smooth_l1(beta=0), input only", [](auto& a, auto& b) { return F::smooth_l1_loss(a, b, R::Mean, 0.0); },
+       {1.75, 1.75}, {1.75, 0.75}, 0.5, {-0.5, 0.5}, {}},
+      {"smooth_l1(beta=0), target only", [](auto& a, auto& b) { return F::smooth_l1_loss(a, b, R::Mean, 0.0); },
+       {1.75, 1.75}, {1.75, 0.75}, 0.5, {}, {-0.5, -0.5}},
+      {"l1, sum", [](auto& a, auto& b) { return F::l1_loss(a, b, R::Sum); },
+       x4, y4, 3.0, {0.0, -1.0, 0.0, 1.0}, {-0.0, 1.0, -0.0, -1.0}},
+      {"mse, sum", [](auto& a, auto& b) { return F::mse_loss(a, b, R::Sum); },
+       x4, y4, 5.0, {0.0, -2.0, 0.0, 4.0}, {0.0, 2.0, 0.0, -4.0}},
+  };
+  // A zero difference and |d| == beta (delta), where the quadratic and linear parts meet.
+  for (const double b : {0.5, 0.6, 1.0}) {
+    const T t = static_cast<T>(b);
+    const std::vector<T> x = {0.0, t, -t, 2.0, 1.75}, y = {0.0, 0.0, 0.0, 2.0, 1.75};
+    cases.push_back({"smooth_l1(beta=" + std::to_string(b) + "), sum",
+                     [b](auto& u, auto& v) { return F::smooth_l1_loss(u, v, R::Sum, b); }, x, y, t,
+                     {0.0, 1.0, -1.0, 0.0, 0.0}, {0.0, -1.0, 1.0, 0.0, 0.0}});
+    cases.push_back({"huber(delta=" + std::to_string(b) + "), sum",
+                     [b](auto& u, auto& v) { return nn::HuberLoss<T>(R::Sum, b)(u, v); }, x, y,
+                     static_cast<double>(t) * t, {0.0, t, -t, 0.0, 0.0}, {0.0, -t, t, 0.0, 0.0}});
+  }
+  return cases;
+}
+
+/// \p got equals \p want exactly, the sign of a zero included.
+template <class T>
+void check_exactly(const std::vector<T>& got, const std::vector<double>& want) {
+  BOOST_REQUIRE_EQUAL(got.size(), want.size());
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    BOOST_TEST(got[i] == static_cast<T>(want[i]), "element " << i);
+    BOOST_TEST(std::signbit(got[i]) == std::signbit(want[i]), "sign of element " << i << " (" << got[i] << ")");
+  }
+}
+
+using FloatTypes = boost::mpl::list<float, double>;
 
 }  // namespace
 
@@ -533,6 +603,39 @@ BOOST_AUTO_TEST_CASE(every_loss_every_reduction_against_hand_computed_values_and
       }
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(gradients_where_the_pieces_meet_are_pytorchs, T, FloatTypes) {
+  for (const auto& c : edge_cases<T>()) {
+    BOOST_TEST_CONTEXT(c.name) {
+      const eigrad::Shape shape =
+          c.input.size() == 1 ? eigrad::Shape{} : eigrad::Shape{static_cast<std::int64_t>(c.input.size())};
+      Tensor<T> input = eigrad::from_vector<T>(c.input, shape);
+      Tensor<T> target = eigrad::from_vector<T>(c.target, shape);
+      input.requires_grad_(!c.input_grad.empty());
+      target.requires_grad_(!c.target_grad.empty());
+      const Tensor<T> total = c.loss(input, target).sum();
+      BOOST_TEST(total.item() == static_cast<T>(c.total), boost::test_tools::tolerance(T(1e-6)));
+      total.backward();
+      if (!c.input_grad.empty()) check_exactly(input.grad().to_vector(), c.input_grad);
+      if (!c.target_grad.empty()) check_exactly(target.grad().to_vector(), c.target_grad);
+    }
+  }
+}
+
+// torch 1.13.1: F.mse_loss(x, y).grad_fn is MseLossBackward0 for every reduction; l1_loss
+// is recorded op by op (MeanBackward0 over AbsBackward0).
+BOOST_AUTO_TEST_CASE(grad_fn_names_are_pytorchs) {
+  namespace F = nn::functional;
+  const TD x = TD{1.0, 2.0}.requires_grad_();
+  const TD y{0.0, 2.0};
+  for (const auto r : {nn::Reduction::None, nn::Reduction::Mean, nn::Reduction::Sum}) {
+    BOOST_TEST(F::mse_loss(x, y, r).grad_fn()->name() == "MseLossBackward0");
+    BOOST_TEST(F::huber_loss(x, y, r).grad_fn()->name() == "HuberLossBackward0");
+    BOOST_TEST(F::smooth_l1_loss(x, y, r, 0.0).grad_fn()->name() == "SmoothL1LossBackward0");
+  }
+  BOOST_TEST(F::l1_loss(x, y).grad_fn()->name() == "MeanBackward0");
+  BOOST_TEST(F::l1_loss(x, y, nn::Reduction::None).grad_fn()->name() == "AbsBackward0");
 }
 
 BOOST_AUTO_TEST_CASE(float32_losses_match) {

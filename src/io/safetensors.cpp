@@ -31,11 +31,16 @@ using OrderedJson = nlohmann::ordered_json;
 constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr const char* kMetadataKey = "__metadata__";
 
-[[noreturn]] void fail(const std::string& path, const std::string& what) {
-  throw IoError("safetensors file '" + path + "': " + what);
-}
+// How every message about the file at \p path begins.
+std::string in_file(const std::string& path) { return "safetensors file '" + path + "': "; }
 
 std::string errno_text(int err) { return std::strerror(err); }
+
+// Closes a file descriptor on every way out of a scope, the throwing ones included.
+struct ClosedOnExit {
+  int fd;
+  ~ClosedOnExit() { ::close(fd); }
+};
 
 bool host_is_little_endian() {
   const std::uint16_t probe = 1;
@@ -52,8 +57,6 @@ void swap_elements(std::uint8_t* bytes, std::size_t count, std::size_t itemsize)
 std::string offsets_text(std::uint64_t begin, std::uint64_t end) {
   return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
-
-std::string shape_text(const Shape& shape) { return to_string(shape); }
 
 // numel * itemsize, or nullopt-like false when it overflows 64 bits.
 bool byte_size(const Shape& shape, std::size_t itemsize, std::uint64_t* out) {
@@ -98,72 +101,67 @@ Parsed parse_entry(const std::string& path, const std::string& name, const Json&
   Parsed p;
   p.name = name;
   const std::string where = "tensor '" + name + "'";
-  if (!info.is_object()) fail(path, where + " is described by " + info.dump() + ", not a JSON object");
+  EIGRAD_CHECK(info.is_object(), IoError, in_file(path), where, " is described by ", info.dump(),
+               ", not a JSON object");
   const auto dtype_it = info.find("dtype");
-  if (dtype_it == info.end()) fail(path, where + " has no \"dtype\"");
-  if (!dtype_it->is_string()) fail(path, where + " has dtype " + dtype_it->dump() + ", not a string");
+  EIGRAD_CHECK(dtype_it != info.end(), IoError, in_file(path), where, " has no \"dtype\"");
+  EIGRAD_CHECK(dtype_it->is_string(), IoError, in_file(path), where, " has dtype ", dtype_it->dump(), ", not a string");
   p.entry.dtype = dtype_it->get<std::string>();
   const std::size_t itemsize = dtype_itemsize(p.entry.dtype);
-  if (itemsize == 0) fail(path, where + " has unknown dtype \"" + p.entry.dtype + "\"");
+  EIGRAD_CHECK(itemsize != 0, IoError, in_file(path), where, " has unknown dtype \"", p.entry.dtype, "\"");
 
   const auto shape_it = info.find("shape");
-  if (shape_it == info.end()) fail(path, where + " has no \"shape\"");
-  if (!shape_it->is_array()) fail(path, where + " has shape " + shape_it->dump() + ", not an array");
+  EIGRAD_CHECK(shape_it != info.end(), IoError, in_file(path), where, " has no \"shape\"");
+  EIGRAD_CHECK(shape_it->is_array(), IoError, in_file(path), where, " has shape ", shape_it->dump(), ", not an array");
   for (const auto& d : *shape_it) {
-    if (!d.is_number_unsigned() ||
-        d.get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
-      fail(path, where + " has shape " + shape_it->dump() + " with an extent that is not a non-negative integer");
+    EIGRAD_CHECK(d.is_number_unsigned() &&
+                     d.get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()),
+                 IoError, in_file(path), where, " has shape ", shape_it->dump(),
+                 " with an extent that is not a non-negative integer");
     p.entry.shape.push_back(static_cast<std::int64_t>(d.get<std::uint64_t>()));
   }
 
   const auto off_it = info.find("data_offsets");
-  if (off_it == info.end()) fail(path, where + " has no \"data_offsets\"");
-  if (!off_it->is_array() || off_it->size() != 2 || !(*off_it)[0].is_number_unsigned() ||
-      !(*off_it)[1].is_number_unsigned())
-    fail(path, where + " has data_offsets " + off_it->dump() + ", not two non-negative integers");
+  EIGRAD_CHECK(off_it != info.end(), IoError, in_file(path), where, " has no \"data_offsets\"");
+  EIGRAD_CHECK(off_it->is_array() && off_it->size() == 2 && (*off_it)[0].is_number_unsigned() &&
+                   (*off_it)[1].is_number_unsigned(),
+               IoError, in_file(path), where, " has data_offsets ", off_it->dump(), ", not two non-negative integers");
   p.begin = (*off_it)[0].get<std::uint64_t>();
   p.end = (*off_it)[1].get<std::uint64_t>();
-  if (p.end < p.begin) fail(path, where + " has data_offsets " + offsets_text(p.begin, p.end) + " that end before they begin");
+  EIGRAD_CHECK(p.begin <= p.end, IoError, in_file(path), where, " has data_offsets ", offsets_text(p.begin, p.end),
+               " that end before they begin");
 
   std::uint64_t expected = 0;
-  if (!byte_size(p.entry.shape, itemsize, &expected))
-    fail(path, where + " has shape " + shape_text(p.entry.shape) + " too large to address");
-  if (p.end - p.begin != expected)
-    fail(path, where + " has dtype " + p.entry.dtype + " and shape " + shape_text(p.entry.shape) + " (" +
-                   std::to_string(expected) + " bytes) but data_offsets " + offsets_text(p.begin, p.end) +
-                   " span " + std::to_string(p.end - p.begin) + " bytes");
+  EIGRAD_CHECK(byte_size(p.entry.shape, itemsize, &expected), IoError, in_file(path), where, " has shape ",
+               to_string(p.entry.shape), " too large to address");
+  EIGRAD_CHECK(p.end - p.begin == expected, IoError, in_file(path), where, " has dtype ", p.entry.dtype, " and shape ",
+               to_string(p.entry.shape), " (", expected, " bytes) but data_offsets ", offsets_text(p.begin, p.end),
+               " span ", p.end - p.begin, " bytes");
   return p;
 }
 
 // Reads the whole regular file at path.
 std::vector<std::uint8_t> read_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path, "cannot open: " + errno_text(errno));
+  int err = errno;  // read before the message parts, whose allocations may change errno
+  EIGRAD_CHECK(fd >= 0, IoError, in_file(path), "cannot open: ", errno_text(err));
+  const ClosedOnExit closed_on_exit{fd};
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    const int err = errno;
-    ::close(fd);
-    fail(path, "cannot stat: " + errno_text(err));
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(path, "not a regular file");
-  }
+  const bool stat_ok = ::fstat(fd, &st) == 0;
+  err = errno;
+  EIGRAD_CHECK(stat_ok, IoError, in_file(path), "cannot stat: ", errno_text(err));
+  EIGRAD_CHECK(S_ISREG(st.st_mode), IoError, in_file(path), "not a regular file");
   std::vector<std::uint8_t> bytes(static_cast<std::size_t>(st.st_size));
   std::size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t r = ::read(fd, bytes.data() + done, bytes.size() - done);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      fail(path, "read error: " + errno_text(err));
-    }
+    err = errno;
+    if (r < 0 && err == EINTR) continue;
+    EIGRAD_CHECK(r >= 0, IoError, in_file(path), "read error: ", errno_text(err));
     if (r == 0) break;  // the file shrank while we read it; validation reports the truncation
     done += static_cast<std::size_t>(r);
   }
   bytes.resize(done);
-  ::close(fd);
   return bytes;
 }
 
@@ -196,17 +194,19 @@ void save_safetensors(const std::string& path, const TensorDict& tensors,
   }
   std::uint64_t offset = 0;
   for (const auto& [name, e] : tensors) {
-    if (name.empty()) fail(path, "cannot save a tensor with an empty name");
-    if (name == kMetadataKey) fail(path, "cannot save a tensor named \"__metadata__\" (reserved)");
-    if (!names.insert(name).second) fail(path, "cannot save two tensors named '" + name + "'");
+    EIGRAD_CHECK(!name.empty(), IoError, in_file(path), "cannot save a tensor with an empty name");
+    EIGRAD_CHECK(name != kMetadataKey, IoError, in_file(path), "cannot save a tensor named \"__metadata__\" (reserved)");
+    EIGRAD_CHECK(names.insert(name).second, IoError, in_file(path), "cannot save two tensors named '", name, "'");
     const std::size_t itemsize = dtype_itemsize(e.dtype);
-    if (itemsize == 0) fail(path, "cannot save tensor '" + name + "' of unknown dtype \"" + e.dtype + "\"");
+    EIGRAD_CHECK(itemsize != 0, IoError, in_file(path), "cannot save tensor '", name, "' of unknown dtype \"", e.dtype,
+                 "\"");
     std::uint64_t expected = 0;
-    if (!byte_size(e.shape, itemsize, &expected) || expected != e.data.size())
-      fail(path, "cannot save tensor '" + name + "': dtype " + e.dtype + " and shape " + shape_text(e.shape) +
-                     " need " + std::to_string(expected) + " bytes but it holds " + std::to_string(e.data.size()));
+    EIGRAD_CHECK(byte_size(e.shape, itemsize, &expected) && expected == e.data.size(), IoError, in_file(path),
+                 "cannot save tensor '", name, "': dtype ", e.dtype, " and shape ", to_string(e.shape), " need ",
+                 expected, " bytes but it holds ", e.data.size());
     for (const auto d : e.shape)
-      if (d < 0) fail(path, "cannot save tensor '" + name + "' with negative extent in shape " + shape_text(e.shape));
+      EIGRAD_CHECK(d >= 0, IoError, in_file(path), "cannot save tensor '", name, "' with negative extent in shape ",
+                   to_string(e.shape));
     OrderedJson info = OrderedJson::object();
     info["dtype"] = e.dtype;
     info["shape"] = e.shape;
@@ -228,8 +228,9 @@ void save_safetensors(const std::string& path, const TensorDict& tensors,
                            std::to_string(static_cast<unsigned long long>(stamp) % 1000000007ULL);
   // O_EXCL: never write through a file (or link) that someone else put at the temp name.
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) fail(path, "cannot create temporary file '" + temp + "': " + errno_text(errno));
-  int err = write_all(fd, length, 8);
+  int err = errno;
+  EIGRAD_CHECK(fd >= 0, IoError, in_file(path), "cannot create temporary file '", temp, "': ", errno_text(err));
+  err = write_all(fd, length, 8);
   if (err == 0) err = write_all(fd, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
   for (std::size_t i = 0; err == 0 && i < tensors.size(); ++i)
     err = write_all(fd, tensors[i].second.data.data(), tensors[i].second.data.size());
@@ -245,12 +246,12 @@ void save_safetensors(const std::string& path, const TensorDict& tensors,
   }
   if (err != 0) {
     ::unlink(temp.c_str());
-    fail(path, std::string("cannot ") + step + " temporary file '" + temp + "': " + errno_text(err));
+    EIGRAD_FAIL(IoError, in_file(path), "cannot ", step, " temporary file '", temp, "': ", errno_text(err));
   }
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     err = errno;
     ::unlink(temp.c_str());
-    fail(path, "cannot rename temporary file into place: " + errno_text(err));
+    EIGRAD_FAIL(IoError, in_file(path), "cannot rename temporary file into place: ", errno_text(err));
   }
   // Make the rename itself durable; failure here cannot be undone, so it is not an error.
   const int dir = ::open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -262,18 +263,16 @@ void save_safetensors(const std::string& path, const TensorDict& tensors,
 
 TensorDict load_safetensors(const std::string& path, std::map<std::string, std::string>* metadata) {
   const std::vector<std::uint8_t> bytes = read_file(path);
-  if (bytes.size() < 8)
-    fail(path, "truncated: " + std::to_string(bytes.size()) + " bytes, fewer than the 8-byte header length");
+  EIGRAD_CHECK(bytes.size() >= 8, IoError, in_file(path), "truncated: ", bytes.size(),
+               " bytes, fewer than the 8-byte header length");
   std::uint64_t n = 0;
   for (int i = 7; i >= 0; --i) n = (n << 8) | bytes[static_cast<std::size_t>(i)];
   const std::uint64_t available = bytes.size() - 8;
-  if (n > kMaxHeaderBytes)
-    fail(path, "header length " + std::to_string(n) + " exceeds the limit of " + std::to_string(kMaxHeaderBytes) +
-                   " bytes (corrupt header length)");
-  if (n > available)
-    fail(path, "header length " + std::to_string(n) + " exceeds the " + std::to_string(available) +
-                   " bytes that follow it (truncated file or corrupt header length)");
-  if (n < 2) fail(path, "header length " + std::to_string(n) + " is too small to hold a JSON object");
+  EIGRAD_CHECK(n <= kMaxHeaderBytes, IoError, in_file(path), "header length ", n, " exceeds the limit of ",
+               kMaxHeaderBytes, " bytes (corrupt header length)");
+  EIGRAD_CHECK(n <= available, IoError, in_file(path), "header length ", n, " exceeds the ", available,
+               " bytes that follow it (truncated file or corrupt header length)");
+  EIGRAD_CHECK(n >= 2, IoError, in_file(path), "header length ", n, " is too small to hold a JSON object");
 
   const auto* text = reinterpret_cast<const char*>(bytes.data() + 8);
   std::set<std::string> seen;
@@ -288,27 +287,28 @@ TensorDict load_safetensors(const std::string& path, std::map<std::string, std::
   try {
     header = Json::parse(text, text + n, reject_duplicates);
   } catch (const Json::exception& e) {
-    fail(path, std::string("header is not valid JSON: ") + e.what());
+    EIGRAD_FAIL(IoError, in_file(path), "header is not valid JSON: ", e.what());
   }
-  if (!header.is_object()) fail(path, "header is JSON " + std::string(header.type_name()) + ", not an object");
-  if (!duplicate.empty()) fail(path, "header names '" + duplicate + "' twice");
+  EIGRAD_CHECK(header.is_object(), IoError, in_file(path), "header is JSON ", header.type_name(), ", not an object");
+  EIGRAD_CHECK(duplicate.empty(), IoError, in_file(path), "header names '", duplicate, "' twice");
 
   const std::uint64_t data_size = available - n;
   std::map<std::string, std::string> meta;
   std::vector<Parsed> parsed;
   for (const auto& [name, info] : header.items()) {
     if (name == kMetadataKey) {
-      if (!info.is_object()) fail(path, "\"__metadata__\" is not a JSON object");
+      EIGRAD_CHECK(info.is_object(), IoError, in_file(path), "\"__metadata__\" is not a JSON object");
       for (const auto& [k, v] : info.items()) {
-        if (!v.is_string()) fail(path, "\"__metadata__\" value of '" + k + "' is " + v.dump() + ", not a string");
+        EIGRAD_CHECK(v.is_string(), IoError, in_file(path), "\"__metadata__\" value of '", k, "' is ", v.dump(),
+                     ", not a string");
         meta[k] = v.get<std::string>();
       }
       continue;
     }
     Parsed p = parse_entry(path, name, info);
-    if (p.end > data_size)
-      fail(path, "tensor '" + name + "' has data_offsets " + offsets_text(p.begin, p.end) + " outside the " +
-                     std::to_string(data_size) + "-byte data section (truncated file or corrupt offsets)");
+    EIGRAD_CHECK(p.end <= data_size, IoError, in_file(path), "tensor '", name, "' has data_offsets ",
+                 offsets_text(p.begin, p.end), " outside the ", data_size,
+                 "-byte data section (truncated file or corrupt offsets)");
     parsed.push_back(std::move(p));
   }
 
@@ -318,18 +318,17 @@ TensorDict load_safetensors(const std::string& path, std::map<std::string, std::
   std::uint64_t expected = 0;
   const Parsed* previous = nullptr;
   for (const auto& p : parsed) {
-    if (p.begin < expected)
-      fail(path, "tensor '" + p.name + "' data_offsets " + offsets_text(p.begin, p.end) + " overlap those of '" +
-                     previous->name + "' " + offsets_text(previous->begin, previous->end));
-    if (p.begin > expected)
-      fail(path, "gap of " + std::to_string(p.begin - expected) + " bytes in the data section before tensor '" +
-                     p.name + "' " + offsets_text(p.begin, p.end));
+    EIGRAD_CHECK(p.begin >= expected, IoError, in_file(path), "tensor '", p.name, "' data_offsets ",
+                 offsets_text(p.begin, p.end), " overlap those of '", previous->name, "' ",
+                 offsets_text(previous->begin, previous->end));
+    EIGRAD_CHECK(p.begin <= expected, IoError, in_file(path), "gap of ", p.begin - expected,
+                 " bytes in the data section before tensor '", p.name, "' ", offsets_text(p.begin, p.end));
     expected = p.end;
     previous = &p;
   }
-  if (expected != data_size)
-    fail(path, std::to_string(data_size - expected) + " bytes after the last tensor's data (the header lists " +
-                   std::to_string(expected) + " of the " + std::to_string(data_size) + " data bytes)");
+  EIGRAD_CHECK(expected == data_size, IoError, in_file(path), data_size - expected,
+               " bytes after the last tensor's data (the header lists ", expected, " of the ", data_size,
+               " data bytes)");
 
   TensorDict out;
   out.reserve(parsed.size());
@@ -344,7 +343,7 @@ TensorDict load_safetensors(const std::string& path, std::map<std::string, std::
 
 template <class T>
 TensorEntry to_entry(const Tensor<T>& t) {
-  if (!t.defined()) throw ValueError("to_entry: the tensor is undefined");
+  EIGRAD_CHECK(t.defined(), ValueError, "to_entry: the tensor is undefined");
   const Tensor<T> cpu = t.to(Device::cpu());
   TensorEntry e;
   e.dtype = dtype_tag<T>();
@@ -358,18 +357,15 @@ TensorEntry to_entry(const Tensor<T>& t) {
 
 template <class T>
 Tensor<T> from_entry(const TensorEntry& e) {
-  if (e.dtype != dtype_tag<T>())
-    throw IoError("tensor of dtype " + e.dtype + " cannot load into a " + dtype_name<T>() + " tensor (expected " +
-                  dtype_tag<T>() + ")");
-  if (e.shape.size() > static_cast<std::size_t>(kMaxRank))
-    throw IoError("tensor of shape " + shape_text(e.shape) + " has rank " + std::to_string(e.shape.size()) +
-                  ", above the maximum " + std::to_string(kMaxRank));
+  EIGRAD_CHECK(e.dtype == dtype_tag<T>(), IoError, "tensor of dtype ", e.dtype, " cannot load into a ", dtype_name<T>(),
+               " tensor (expected ", dtype_tag<T>(), ")");
+  EIGRAD_CHECK(e.shape.size() <= static_cast<std::size_t>(kMaxRank), IoError, "tensor of shape ", to_string(e.shape),
+               " has rank ", e.shape.size(), ", above the maximum ", kMaxRank);
   for (const auto d : e.shape)
-    if (d < 0) throw IoError("tensor shape " + shape_text(e.shape) + " has a negative extent");
+    EIGRAD_CHECK(d >= 0, IoError, "tensor shape ", to_string(e.shape), " has a negative extent");
   std::uint64_t expected = 0;
-  if (!byte_size(e.shape, sizeof(T), &expected) || expected != e.data.size())
-    throw IoError("tensor of dtype " + e.dtype + " and shape " + shape_text(e.shape) + " holds " +
-                  std::to_string(e.data.size()) + " bytes, expected " + std::to_string(expected));
+  EIGRAD_CHECK(byte_size(e.shape, sizeof(T), &expected) && expected == e.data.size(), IoError, "tensor of dtype ",
+               e.dtype, " and shape ", to_string(e.shape), " holds ", e.data.size(), " bytes, expected ", expected);
   Tensor<T> out = empty<T>(e.shape);
   const auto count = static_cast<std::size_t>(out.numel());
   if (count > 0) {
@@ -381,10 +377,9 @@ Tensor<T> from_entry(const TensorEntry& e) {
 
 template <class T>
 void copy_entry_into(const TensorEntry& e, Tensor<T>& dst) {
-  if (!dst.defined()) throw ValueError("copy_entry_into: the destination tensor is undefined");
-  if (e.shape != dst.shape())
-    throw IoError("tensor of shape " + shape_text(e.shape) + " cannot load into a tensor of shape " +
-                  shape_text(dst.shape()));
+  EIGRAD_CHECK(dst.defined(), ValueError, "copy_entry_into: the destination tensor is undefined");
+  EIGRAD_CHECK(e.shape == dst.shape(), IoError, "tensor of shape ", to_string(e.shape),
+               " cannot load into a tensor of shape ", to_string(dst.shape()));
   const Tensor<T> src = from_entry<T>(e);
   NoGradGuard no_grad;  // loading is not a differentiable operation, and dst may be a leaf
   dst.copy_(dst.device().is_cpu() ? src : src.to(dst.device()));

@@ -8,6 +8,15 @@
 #include "eigrad/io/safetensors.hpp"
 
 namespace eigrad::nn {
+namespace {
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) out += (i ? separator : "") + parts[i];
+  return out;
+}
+
+}  // namespace
 
 template <class T>
 void save(const Module<T>& module, const std::string& path, const std::map<std::string, std::string>& metadata) {
@@ -54,11 +63,8 @@ LoadResult load(Module<T>& module, const std::string& path, bool strict) {
     for (const auto& name : result.missing_keys) faults.push_back("missing '" + name + "'");
     for (const auto& name : result.unexpected_keys) faults.push_back("unexpected '" + name + "'");
   }
-  if (!faults.empty()) {
-    std::string msg = "checkpoint '" + path + "' does not fit " + module.name() + ": ";
-    for (std::size_t i = 0; i < faults.size(); ++i) msg += (i ? "; " : "") + faults[i];
-    throw IoError(msg);
-  }
+  EIGRAD_CHECK(faults.empty(), IoError, "checkpoint '", path, "' does not fit ", module.name(), ": ",
+               join(faults, "; "));
   for (auto& [entry, tensor] : copies) io::copy_entry_into(*entry, tensor);
   return result;
 }

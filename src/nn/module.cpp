@@ -49,25 +49,41 @@ std::string join_name(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
 }
 
+// The values of name-value pairs, in order.
+template <class Value>
+std::vector<Value> values_of(std::vector<std::pair<std::string, Value>> named) {
+  std::vector<Value> out;
+  out.reserve(named.size());
+  for (auto& [name, value] : named) out.push_back(std::move(value));
+  return out;
+}
+
+// Whether registering module as a child of parent would close a cycle.
+template <class M>
+bool contains(M& module, const M* parent) {
+  const auto tree = module.modules();
+  return std::find(tree.begin(), tree.end(), parent) != tree.end();
+}
+
 }  // namespace
 
 template <class T>
 Tensor<T> Module<T>::forward(const Tensor<T>& input) {
-  throw ValueError(name() + " has no forward(input) for an input of shape " +
-                   (input.defined() ? eigrad::to_string(input.shape()) : std::string("(undefined)")) +
-                   "; override forward() or call the module's own call operator");
+  EIGRAD_FAIL(ValueError, name(), " has no forward(input) for an input of shape ",
+              input.defined() ? eigrad::to_string(input.shape()) : std::string("(undefined)"),
+              "; override forward() or call the module's own call operator");
 }
 
 template <class T>
 void Module<T>::check_new_name(const std::string& name, const char* what) const {
-  if (name.empty()) throw ValueError(std::string(what) + " name must not be empty (in " + this->name() + ")");
-  if (name.find('.') != std::string::npos)
-    throw ValueError(std::string(what) + " name '" + name + "' must not contain '.' (in " + this->name() + ")");
+  EIGRAD_CHECK(!name.empty(), ValueError, what, " name must not be empty (in ", this->name(), ")");
+  EIGRAD_CHECK(name.find('.') == std::string::npos, ValueError, what, " name '", name, "' must not contain '.' (in ",
+               this->name(), ")");
   const bool taken =
       std::any_of(parameters_.begin(), parameters_.end(), [&](const auto& p) { return p.first == name; }) ||
       std::any_of(buffers_.begin(), buffers_.end(), [&](const auto& b) { return b.name == name; }) ||
       std::any_of(children_.begin(), children_.end(), [&](const auto& c) { return c.first == name; });
-  if (taken) throw ValueError(std::string(what) + " name '" + name + "' already exists in " + this->name());
+  EIGRAD_CHECK(!taken, ValueError, what, " name '", name, "' already exists in ", this->name());
 }
 
 template <class T>
@@ -91,22 +107,19 @@ Tensor<T> Module<T>::register_buffer(const std::string& name, Tensor<T> tensor, 
 template <class T>
 void Module<T>::register_child(const std::string& name, std::shared_ptr<Module> module) {
   check_new_name(name, "module");
-  if (!module) throw ValueError("module '" + name + "' registered in " + this->name() + " is null");
-  const auto tree = module->modules();
-  if (std::find(tree.begin(), tree.end(), this) != tree.end())
-    throw ValueError("module '" + name + "' registered in " + this->name() +
-                     " contains that module itself (a cycle)");
+  EIGRAD_CHECK(module, ValueError, "module '", name, "' registered in ", this->name(), " is null");
+  EIGRAD_CHECK(!contains(*module, this), ValueError, "module '", name, "' registered in ", this->name(),
+               " contains that module itself (a cycle)");
   children_.emplace_back(name, std::move(module));
 }
 
 template <class T>
 void Module<T>::replace_child(const std::string& name, std::shared_ptr<Module> module) {
   const auto it = std::find_if(children_.begin(), children_.end(), [&](const auto& c) { return c.first == name; });
-  if (it == children_.end()) throw ValueError("replace_module: " + this->name() + " has no child '" + name + "'");
-  if (!module) throw ValueError("replace_module: module '" + name + "' is null");
-  const auto tree = module->modules();
-  if (std::find(tree.begin(), tree.end(), this) != tree.end())
-    throw ValueError("replace_module: module '" + name + "' contains " + this->name() + " itself (a cycle)");
+  EIGRAD_CHECK(it != children_.end(), ValueError, "replace_module: ", this->name(), " has no child '", name, "'");
+  EIGRAD_CHECK(module, ValueError, "replace_module: module '", name, "' is null");
+  EIGRAD_CHECK(!contains(*module, this), ValueError, "replace_module: module '", name, "' contains ", this->name(),
+               " itself (a cycle)");
   it->second = std::move(module);
 }
 
@@ -145,9 +158,7 @@ std::vector<typename Module<T>::NamedTensor> Module<T>::named_parameters(bool re
 
 template <class T>
 std::vector<Tensor<T>> Module<T>::parameters(bool recurse) const {
-  std::vector<Tensor<T>> out;
-  for (auto& [name, t] : named_parameters(recurse)) out.push_back(std::move(t));
-  return out;
+  return values_of(named_parameters(recurse));
 }
 
 template <class T>
@@ -157,16 +168,12 @@ std::vector<typename Module<T>::NamedTensor> Module<T>::named_buffers(bool recur
 
 template <class T>
 std::vector<Tensor<T>> Module<T>::buffers(bool recurse) const {
-  std::vector<Tensor<T>> out;
-  for (auto& [name, t] : named_buffers(recurse)) out.push_back(std::move(t));
-  return out;
+  return values_of(named_buffers(recurse));
 }
 
 template <class T>
 std::vector<std::shared_ptr<Module<T>>> Module<T>::children() const {
-  std::vector<std::shared_ptr<Module>> out;
-  for (const auto& [name, child] : children_) out.push_back(child);
-  return out;
+  return values_of(children_);
 }
 
 template <class T>
@@ -186,9 +193,7 @@ std::vector<std::pair<std::string, Module<T>*>> Module<T>::named_modules() {
 
 template <class T>
 std::vector<Module<T>*> Module<T>::modules() {
-  std::vector<Module*> out;
-  for (const auto& [name, m] : named_modules()) out.push_back(m);
-  return out;
+  return values_of(named_modules());
 }
 
 template <class T>

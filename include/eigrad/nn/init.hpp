@@ -48,9 +48,8 @@ inline double calculate_gain(Nonlinearity nonlinearity, double param = 0.01) {
 /// (fan_in, fan_out) of a weight of \p shape: [out, in, k...] gives (in·∏k, out·∏k).
 /// ValueError for fewer than 2 dimensions, as PyTorch.
 inline std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const Shape& shape) {
-  if (shape.size() < 2)
-    throw ValueError("fan in and fan out cannot be computed for a tensor of shape " + eigrad::to_string(shape) +
-                     " with fewer than 2 dimensions");
+  EIGRAD_CHECK(shape.size() >= 2, ValueError, "fan in and fan out cannot be computed for a tensor of shape ",
+               eigrad::to_string(shape), " with fewer than 2 dimensions");
   std::int64_t receptive = 1;
   for (std::size_t i = 2; i < shape.size(); ++i) receptive *= shape[i];
   return {shape[1] * receptive, shape[0] * receptive};

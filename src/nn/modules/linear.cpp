@@ -11,9 +11,8 @@ namespace eigrad::nn {
 
 template <class T>
 Linear<T>::Linear(const LinearOptions& options) : options_(options) {
-  if (options.in_features() < 0 || options.out_features() < 0)
-    throw ValueError("Linear: in_features " + std::to_string(options.in_features()) + " and out_features " +
-                     std::to_string(options.out_features()) + " must be non-negative");
+  EIGRAD_CHECK(options.in_features() >= 0 && options.out_features() >= 0, ValueError, "Linear: in_features ",
+               options.in_features(), " and out_features ", options.out_features(), " must be non-negative");
   weight = this->register_parameter("weight", empty<T>({options.out_features(), options.in_features()}));
   bias = this->register_parameter("bias", options.bias() ? empty<T>({options.out_features()}) : Tensor<T>());
   reset_parameters();
@@ -38,11 +37,10 @@ void Linear<T>::reset_parameters() {
 template <class T>
 Tensor<T> Linear<T>::forward(const Tensor<T>& input) {
   const std::int64_t in = options_.in_features();
-  if (!input.defined() || input.dim() == 0 || input.size(-1) != in)
-    throw ShapeError("Linear(in_features=" + std::to_string(in) + ", out_features=" +
-                     std::to_string(options_.out_features()) + "): input of shape " +
-                     (input.defined() ? eigrad::to_string(input.shape()) : std::string("(undefined)")) +
-                     " does not end in " + std::to_string(in) + " features");
+  EIGRAD_CHECK(input.defined() && input.dim() > 0 && input.size(-1) == in, ShapeError, "Linear(in_features=", in,
+               ", out_features=", options_.out_features(), "): input of shape ",
+               input.defined() ? eigrad::to_string(input.shape()) : std::string("(undefined)"), " does not end in ", in,
+               " features");
   const Tensor<T> x = input.dim() == 2 ? input : input.reshape({-1, in});
   Tensor<T> y = x.matmul(weight.t());
   if (bias.defined()) y = y + bias;

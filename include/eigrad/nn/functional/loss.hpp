@@ -5,11 +5,19 @@
 /// Prediction and target must have the same shape: where PyTorch only warns and then
 /// broadcasts ([2000, 1] against [2000] silently becomes [2000, 2000]), these throw
 /// ShapeError naming both shapes. All are recorded for autograd; gradients flow to the
-/// prediction and to the target.
+/// prediction and to the target, and are PyTorch 1.13's also where the pieces of a loss meet
+/// (see smooth_l1_loss()).
 #include "eigrad/nn/reduction.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::nn::functional {
+
+namespace detail {
+/// ValueError naming \p loss unless \p delta > 0 (shared by huber_loss and HuberLoss).
+void check_huber_delta(const char* loss, double delta);
+/// ValueError naming \p loss unless \p beta >= 0 (shared by smooth_l1_loss and SmoothL1Loss).
+void check_smooth_l1_beta(const char* loss, double beta);
+}  // namespace detail
 
 /// (input - target)² reduced by \p reduction.
 template <class T>
@@ -25,8 +33,11 @@ template <class T>
 Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
                      double delta = 1.0);
 
-/// Smooth L1: ½d²/beta where |d| < beta, else |d| − ½beta (beta 0: the L1 loss).
-/// ValueError for a negative beta.
+/// Smooth L1: ½d²/beta where |d| < beta, else |d| − ½beta. ValueError for a negative beta.
+///
+/// Beta 0 gives the L1 loss's values but not its gradient at a zero difference: there PyTorch
+/// 1.13 takes the linear branch with sign −1 for each operand, so input and target both get
+/// −1 (times the reduction's scale) where l1_loss() gives them 0.
 template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
                          double beta = 1.0);

@@ -93,9 +93,8 @@ class Sequential : public Module<T> {
   template <class M>
   std::shared_ptr<M> ptr(std::int64_t index) const {
     auto typed = std::dynamic_pointer_cast<M>(ptr(index));
-    if (!typed)
-      throw ValueError("Sequential child " + std::to_string(index) + " is a " + ptr(index)->name() + ", not a " +
-                       detail::short_type_name(typeid(M)));
+    EIGRAD_CHECK(typed, ValueError, "Sequential child ", index, " is a ", ptr(index)->name(), ", not a ",
+                 detail::short_type_name(typeid(M)));
     return typed;
   }
   /// Child \p index as an \p M&, e.g. `model.at<nn::Linear<float>>(0).weight`.
@@ -114,9 +113,7 @@ class Sequential : public Module<T> {
   std::size_t wrap(std::int64_t index) const {
     const auto n = static_cast<std::int64_t>(modules_.size());
     const std::int64_t i = index < 0 ? index + n : index;
-    if (i < 0 || i >= n)
-      throw ValueError("Sequential index " + std::to_string(index) + " out of range for " + std::to_string(n) +
-                       " modules");
+    EIGRAD_CHECK(i >= 0 && i < n, ValueError, "Sequential index ", index, " out of range for ", n, " modules");
     return static_cast<std::size_t>(i);
   }
 
