@@ -5,17 +5,14 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <ostream>
+#include <utility>
 
 #include "common/stage.hpp"
 #include "common/stages.hpp"
-#include "eigrad/errors.hpp"
 
 namespace eigrad::samples {
 
 namespace {
-
-/// Python's math.pi.
-constexpr double kPi = 3.141592653589793;
 
 /// np.linspace(start, stop, num) as NumPy computes it: i * step + start in float64 with
 /// step = (stop - start) / (num - 1), the last point set to stop exactly, then cast to T.
@@ -32,8 +29,6 @@ Eigen::Array<T, Eigen::Dynamic, 1> numpy_linspace(double start, double stop, std
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
-  if (!opts.device.is_cpu())
-    throw DeviceError("01_numpy computes with Eigen arrays on the CPU only, not on " + opts.device.str());
 
   // Create random input and output data
   const Array x = numpy_linspace<T>(-kPi, kPi, opts.n);
@@ -77,36 +72,22 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     d -= learning_rate * grad_d;
   }
 
-  print_result(out, cubic_string(a, b, c, d));
-  run.result = {{"a", {static_cast<double>(a)}},
-                {"b", {static_cast<double>(b)}},
-                {"c", {static_cast<double>(c)}},
-                {"d", {static_cast<double>(d)}}};
-  return run;
+  return finish_cubic_run(out, std::move(run), a, b, c, d);
 }
 
 }  // namespace
 
 StageDefaults defaults_numpy() {
-  StageDefaults d;
-  d.lr = 1e-6;
-  d.iters = 2000;
-  d.n = 2000;
+  StageDefaults d;  // lr 1e-6, 2000 steps, 2000 points
   d.dtype = "float64";
   return d;
 }
 
 StageRun run_numpy(const StageOptions& opts, std::ostream& out) {
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  if (opts.dtype == "float32") return train<float>(opts, out);
-  throw ValueError("01_numpy: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+  require_cpu("01_numpy", opts);
+  return run_in_dtype("01_numpy", opts, out, &train<float>, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "01_numpy", eigrad::samples::defaults_numpy(),
-                                     &eigrad::samples::run_numpy);
-}
-#endif
+EIGRAD_STAGE_MAIN("01_numpy", defaults_numpy, run_numpy)

@@ -3,26 +3,23 @@
 ///        (float32 by default), gradients still derived by hand. Every computation goes
 ///        through Tensor operations, so the stage runs wherever the tensors live.
 #include <ostream>
+#include <utility>
 
 #include "common/stage.hpp"
 #include "common/stages.hpp"
-#include "eigrad/errors.hpp"
+#include "common/training.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::samples {
 
 namespace {
 
-/// Python's math.pi.
-constexpr double kPi = 3.141592653589793;
-
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
   const TensorOptions on_device(opts.device);
 
-  // Create random input and output data
-  const Tensor<T> x = linspace<T>(-kPi, kPi, opts.n, on_device);
-  const Tensor<T> y = sin(x);
+  // Create input and output data: x = linspace(-pi, pi, n), y = sin(x)
+  const auto [x, y] = sine_data<T>(opts);
 
   // Randomly initialize weights
   seed_run(opts);
@@ -55,38 +52,17 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     d -= learning_rate * grad_d;
   }
 
-  const double ra = a.template item<double>(), rb = b.template item<double>();
-  const double rc = c.template item<double>(), rd = d.template item<double>();
-  print_result(out, cubic_string(ra, rb, rc, rd));
-  run.result = {{"a", {ra}}, {"b", {rb}}, {"c", {rc}}, {"d", {rd}}};
-  return run;
+  return finish_cubic_run(out, std::move(run), a, b, c, d);
 }
 
 }  // namespace
 
-StageDefaults defaults_tensor() {
-  StageDefaults d;
-  d.lr = 1e-6;
-  d.iters = 2000;
-  d.n = 2000;
-  d.dtype = "float32";
-  return d;
-}
+StageDefaults defaults_tensor() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, 2000 points, float32
 
 StageRun run_tensor(const StageOptions& opts, std::ostream& out) {
-  // A device this build lacks is refused before any work (stage_main has checked already;
-  // this guards direct callers).
-  check_device_available(opts.device);
-  if (opts.dtype == "float32") return train<float>(opts, out);
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  throw ValueError("02_tensor: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+  return run_in_dtype("02_tensor", opts, out, &train<float>, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "02_tensor", eigrad::samples::defaults_tensor(),
-                                     &eigrad::samples::run_tensor);
-}
-#endif
+EIGRAD_STAGE_MAIN("02_tensor", defaults_tensor, run_tensor)

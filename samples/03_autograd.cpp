@@ -3,24 +3,20 @@
 ///        loss's backward() fills their gradients, the update runs under NoGradGuard and
 ///        the gradients are reset as `a.grad = None` does.
 #include <ostream>
+#include <utility>
 
 #include "common/stage.hpp"
 #include "common/stages.hpp"
-#include "eigrad/autograd/grad_mode.hpp"
-#include "eigrad/errors.hpp"
+#include "common/training.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::samples {
 
 namespace {
 
-constexpr double kPi = 3.141592653589793;  // Python's math.pi
-
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
-  const TensorOptions on_device(opts.device);
-  const Tensor<T> x = linspace<T>(-kPi, kPi, opts.n, on_device);
-  const Tensor<T> y = sin(x);
+  const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   // Tensors that require grad: backward() computes the loss's gradient with respect to them.
   seed_run(opts);
@@ -37,26 +33,14 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     const Tensor<T> loss = (y_pred - y).pow(2).sum();
     if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
 
+    // backward() fills a.grad() .. d.grad() with the loss's gradient.
     loss.backward();
 
-    {
-      NoGradGuard no_grad;  // the update itself must not be recorded
-      a -= learning_rate * a.grad();
-      b -= learning_rate * b.grad();
-      c -= learning_rate * c.grad();
-      d -= learning_rate * d.grad();
-      a.grad() = {};
-      b.grad() = {};
-      c.grad() = {};
-      d.grad() = {};
-    }
+    // Update the weights by gradient descent, unrecorded, then reset their gradients.
+    gradient_descent_step(learning_rate, {a, b, c, d});
   }
 
-  const double ra = a.template item<double>(), rb = b.template item<double>();
-  const double rc = c.template item<double>(), rd = d.template item<double>();
-  print_result(out, cubic_string(ra, rb, rc, rd));
-  run.result = {{"a", {ra}}, {"b", {rb}}, {"c", {rc}}, {"d", {rd}}};
-  return run;
+  return finish_cubic_run(out, std::move(run), a, b, c, d);
 }
 
 }  // namespace
@@ -64,17 +48,9 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 StageDefaults defaults_autograd() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, float32
 
 StageRun run_autograd(const StageOptions& opts, std::ostream& out) {
-  check_device_available(opts.device);
-  if (opts.dtype == "float32") return train<float>(opts, out);
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  throw ValueError("03_autograd: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+  return run_in_dtype("03_autograd", opts, out, &train<float>, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "03_autograd", eigrad::samples::defaults_autograd(),
-                                     &eigrad::samples::run_autograd);
-}
-#endif
+EIGRAD_STAGE_MAIN("03_autograd", defaults_autograd, run_autograd)

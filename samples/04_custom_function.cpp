@@ -6,9 +6,8 @@
 
 #include "common/stage.hpp"
 #include "common/stages.hpp"
+#include "common/training.hpp"
 #include "eigrad/autograd/function.hpp"
-#include "eigrad/autograd/grad_mode.hpp"
-#include "eigrad/errors.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::samples {
@@ -32,13 +31,9 @@ struct LegendrePolynomial3 : autograd::Function<LegendrePolynomial3> {
 
 namespace {
 
-constexpr double kPi = 3.141592653589793;  // Python's math.pi
-
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
-  const TensorOptions on_device(opts.device);
-  const Tensor<T> x = linspace<T>(-kPi, kPi, opts.n, on_device);
-  const Tensor<T> y = sin(x);
+  const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   // The tutorial starts near the answer: a = 0, b = -1, c = 0, d = 0.3 (or --init's values).
   auto weight = [&](const char* key, double tutorial_value) {
@@ -55,25 +50,14 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
 
     loss.backward();
-
-    {
-      NoGradGuard no_grad;
-      a -= learning_rate * a.grad();
-      b -= learning_rate * b.grad();
-      c -= learning_rate * c.grad();
-      d -= learning_rate * d.grad();
-      a.grad() = {};
-      b.grad() = {};
-      c.grad() = {};
-      d.grad() = {};
-    }
+    gradient_descent_step(learning_rate, {a, b, c, d});
   }
 
   const double ra = a.template item<double>(), rb = b.template item<double>();
   const double rc = c.template item<double>(), rd = d.template item<double>();
   print_result(out, "y = " + py_float(ra) + " + " + py_float(rb) + " * P3(" + py_float(rc) + " + " +
                         py_float(rd) + " x)");
-  run.result = {{"a", {ra}}, {"b", {rb}}, {"c", {rc}}, {"d", {rd}}};
+  record_scalars(run, {ra, rb, rc, rd});
   return run;
 }
 
@@ -86,18 +70,9 @@ StageDefaults defaults_custom_function() {
 }
 
 StageRun run_custom_function(const StageOptions& opts, std::ostream& out) {
-  check_device_available(opts.device);
-  if (opts.dtype == "float32") return train<float>(opts, out);
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  throw ValueError("04_custom_function: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+  return run_in_dtype("04_custom_function", opts, out, &train<float>, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "04_custom_function",
-                                     eigrad::samples::defaults_custom_function(),
-                                     &eigrad::samples::run_custom_function);
-}
-#endif
+EIGRAD_STAGE_MAIN("04_custom_function", defaults_custom_function, run_custom_function)

@@ -6,7 +6,7 @@
 
 #include "common/stage.hpp"
 #include "common/stages.hpp"
-#include "eigrad/errors.hpp"
+#include "common/training.hpp"
 #include "eigrad/nn/nn.hpp"
 #include "eigrad/optim/sgd.hpp"
 #include "eigrad/tensor.hpp"
@@ -14,8 +14,6 @@
 namespace eigrad::samples {
 
 namespace {
-
-constexpr double kPi = 3.141592653589793;  // Python's math.pi
 
 /// The tutorial's custom module: a + b x + c x^2 + d x^3 with four scalar parameters.
 template <class T>
@@ -44,9 +42,7 @@ class Polynomial3 : public nn::Module<T> {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
-  const TensorOptions on_device(opts.device);
-  const Tensor<T> x = linspace<T>(-kPi, kPi, opts.n, on_device);
-  const Tensor<T> y = sin(x);
+  const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   seed_run(opts);
   // Drawn one after another, in the order of the tutorial's torch.randn(()) calls.
@@ -59,22 +55,11 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   nn::MSELoss<T> criterion(nn::Reduction::Sum);
   optim::SGD<T> optimizer(model.parameters(), optim::SGDOptions(opts.lr));
 
-  StageRun run;
-  for (std::int64_t t = 0; t < opts.iters; ++t) {
-    const Tensor<T> y_pred = model(x);
-    const Tensor<T> loss = criterion(y_pred, y);
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
-
-    optimizer.zero_grad(/*set_to_none=*/false);  // PyTorch 1.13's default, as in 08_dynamic_net
-    loss.backward();
-    optimizer.step();
-  }
+  StageRun run = train_with_optimizer(model, x, y, criterion, optimizer, opts, out);
 
   print_result(out, model.string());
-  run.result = {{"a", {model.a.template item<double>()}},
-                {"b", {model.b.template item<double>()}},
-                {"c", {model.c.template item<double>()}},
-                {"d", {model.d.template item<double>()}}};
+  record_scalars(run, {model.a.template item<double>(), model.b.template item<double>(),
+                       model.c.template item<double>(), model.d.template item<double>()});
   return run;
 }
 
@@ -83,17 +68,9 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 StageDefaults defaults_custom_module() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, float32
 
 StageRun run_custom_module(const StageOptions& opts, std::ostream& out) {
-  check_device_available(opts.device);
-  if (opts.dtype == "float32") return train<float>(opts, out);
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  throw ValueError("07_custom_module: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+  return run_in_dtype("07_custom_module", opts, out, &train<float>, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "07_custom_module", eigrad::samples::defaults_custom_module(),
-                                     &eigrad::samples::run_custom_module);
-}
-#endif
+EIGRAD_STAGE_MAIN("07_custom_module", defaults_custom_module, run_custom_module)

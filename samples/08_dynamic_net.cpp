@@ -8,6 +8,7 @@
 
 #include "common/stage.hpp"
 #include "common/stages.hpp"
+#include "common/training.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/nn/nn.hpp"
 #include "eigrad/optim/sgd.hpp"
@@ -17,8 +18,6 @@
 namespace eigrad::samples {
 
 namespace {
-
-constexpr double kPi = 3.141592653589793;  // Python's math.pi
 
 /// The tutorial's DynamicNet: a cubic plus 0, 1 or 2 higher terms sharing the weight e.
 template <class T>
@@ -59,9 +58,8 @@ class DynamicNet : public nn::Module<T> {
  private:
   std::int64_t next_bound() {
     if (!bounds_) return default_generator().randint(4, 6);
-    if (calls_ >= bounds_->size())
-      throw ValueError("DynamicNet: forward call " + std::to_string(calls_ + 1) + " has no exponent upper bound (" +
-                       std::to_string(bounds_->size()) + " given)");
+    EIGRAD_CHECK(calls_ < bounds_->size(), ValueError, "DynamicNet: forward call ", calls_ + 1,
+                 " has no exponent upper bound (", bounds_->size(), " given)");
     return (*bounds_)[calls_++];
   }
 
@@ -71,9 +69,7 @@ class DynamicNet : public nn::Module<T> {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
-  const TensorOptions on_device(opts.device);
-  const Tensor<T> x = linspace<T>(-kPi, kPi, opts.n, on_device);
-  const Tensor<T> y = sin(x);
+  const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   seed_run(opts);
   std::vector<double> start;
@@ -84,24 +80,14 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   nn::MSELoss<T> criterion(nn::Reduction::Sum);
   optim::SGD<T> optimizer(model.parameters(), optim::SGDOptions(opts.lr).momentum(opts.momentum.value_or(0.9)));
 
-  StageRun run;
-  for (std::int64_t t = 0; t < opts.iters; ++t) {
-    const Tensor<T> y_pred = model(x);
-    const Tensor<T> loss = criterion(y_pred, y);
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
-
-    // PyTorch 1.13, whose run made the golden trace, zeroes gradients here rather than
-    // resetting them to None: on a step whose forward skips e, e's gradient is then 0 (not
-    // absent), so SGD still moves e by its momentum. set_to_none = false keeps that.
-    optimizer.zero_grad(/*set_to_none=*/false);
-    loss.backward();
-    optimizer.step();
-  }
+  // Each step zeroes the gradients rather than resetting them: a step whose forward skips e
+  // still moves e by its momentum, as in PyTorch 1.13 (see train_with_optimizer).
+  StageRun run = train_with_optimizer(model, x, y, criterion, optimizer, opts, out);
 
   print_result(out, model.string());
-  run.result = {{"a", {model.a.template item<double>()}}, {"b", {model.b.template item<double>()}},
-                {"c", {model.c.template item<double>()}}, {"d", {model.d.template item<double>()}},
-                {"e", {model.e.template item<double>()}}};
+  record_scalars(run, {model.a.template item<double>(), model.b.template item<double>(),
+                       model.c.template item<double>(), model.d.template item<double>(),
+                       model.e.template item<double>()});
   return run;
 }
 
@@ -118,17 +104,9 @@ StageDefaults defaults_dynamic_net() {
 }
 
 StageRun run_dynamic_net(const StageOptions& opts, std::ostream& out) {
-  check_device_available(opts.device);
-  if (opts.dtype == "float32") return train<float>(opts, out);
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  throw ValueError("08_dynamic_net: unknown dtype '" + opts.dtype + "' (expected float32 or float64)");
+  return run_in_dtype("08_dynamic_net", opts, out, &train<float>, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "08_dynamic_net", eigrad::samples::defaults_dynamic_net(),
-                                     &eigrad::samples::run_dynamic_net);
-}
-#endif
+EIGRAD_STAGE_MAIN("08_dynamic_net", defaults_dynamic_net, run_dynamic_net)

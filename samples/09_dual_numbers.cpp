@@ -24,19 +24,13 @@ namespace eigrad::samples {
 
 namespace {
 
-/// Python's math.pi.
-constexpr double kPi = 3.141592653589793;
-
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   using Vector4 = Eigen::Matrix<T, 4, 1>;
-  if (!opts.device.is_cpu())
-    throw DeviceError("09_dual_numbers computes with Eigen arrays on the CPU only, not on " +
-                      opts.device.str());
-  if (opts.n < 4)
-    throw ValueError("09_dual_numbers: a cubic has 4 coefficients, so fitting it needs --n of at least 4 "
-                     "points (got " + std::to_string(opts.n) + ")");
+  EIGRAD_CHECK(opts.n >= 4, ValueError,
+               "09_dual_numbers: a cubic has 4 coefficients, so fitting it needs --n of at least 4 points (got ",
+               opts.n, ")");
 
   // Create input and output data (PyTorch's linspace, as the tensor stages use)
   const Array x = linspace<T>(-kPi, kPi, opts.n).array();
@@ -75,6 +69,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     if (!(step.template lpNorm<Eigen::Infinity>() > tiny)) break;
   }
   print_result(out, cubic_string(p(0), p(1), p(2), p(3)));
+  record_scalars(run, {p(0), p(1), p(2), p(3)});
 
   // The same least-squares problem solved directly: QR of the Vandermonde matrix.
   Tensor<T> vandermonde = empty<T>({static_cast<std::int64_t>(x.size()), 4});
@@ -84,11 +79,6 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   const T difference = (p - qr).template lpNorm<Eigen::Infinity>();
   out << "QR least squares: " << cubic_string(qr(0), qr(1), qr(2), qr(3)) << '\n';
   out << "Largest difference from Newton's: " << py_float(static_cast<double>(difference)) << '\n';
-
-  run.result = {{"a", {static_cast<double>(p(0))}},
-                {"b", {static_cast<double>(p(1))}},
-                {"c", {static_cast<double>(p(2))}},
-                {"d", {static_cast<double>(p(3))}}};
   return run;
 }
 
@@ -107,16 +97,10 @@ StageDefaults defaults_dual_numbers() {
 StageRun run_dual_numbers(const StageOptions& opts, std::ostream& out) {
   // float64 only: the point is agreement with the QR solve to 1e-9, beyond float32's reach;
   // one instantiation also keeps the sample quick to compile.
-  if (opts.dtype == "float64") return train<double>(opts, out);
-  throw ValueError("09_dual_numbers runs in float64 only (got --dtype " + opts.dtype + ")");
+  require_cpu("09_dual_numbers", opts);
+  return run_in_dtype("09_dual_numbers", opts, out, nullptr, &train<double>);
 }
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
-int main(int argc, char** argv) {
-  return eigrad::samples::stage_main(argc, argv, "09_dual_numbers",
-                                     eigrad::samples::defaults_dual_numbers(),
-                                     &eigrad::samples::run_dual_numbers);
-}
-#endif
+EIGRAD_STAGE_MAIN("09_dual_numbers", defaults_dual_numbers, run_dual_numbers)

@@ -118,13 +118,9 @@ StageOptions options(const StageDefaults& defaults, const Weights& init, const s
   return o;
 }
 
-// The Result line's numbers of a scalar stage as its weights a, b, c, d.
+// A scalar stage's printout, its Result line's numbers as the weights a, b, c, d.
 StageRun run_from_printout(const std::string& text) {
-  StageRun run = parse_stage_output(text);
-  const std::vector<double> printed = run.result["printed"];
-  BOOST_TEST_REQUIRE(printed.size() == 4u);
-  run.result = scalars(printed[0], printed[1], printed[2], printed[3]);
-  return run;
+  return eigrad::test::run_from_printout(text, eigrad::test::cubic_result_order());
 }
 
 // Starting points besides the golden ones: zeros, the tutorial's usual scale, large
@@ -491,17 +487,101 @@ BOOST_AUTO_TEST_CASE(golden_comparison_catches_mismatches) {
   short_run.result["e"] = {0.0};
   BOOST_TEST(compare_run_to_golden(short_run, g).mismatches.size() == 3u);
 
-  // The optimizer-variant files also accept 1e-3 relative on final weights.
+  // The optimizer-variant files without an envelope are held to the same 1e-4 absolute.
   const auto adam = load_golden("06_optim_adam.json");
-  BOOST_TEST(eigrad::test::result_rtol(adam) == 1e-3);
-  BOOST_TEST(eigrad::test::result_rtol(g) == 0.0);
-  BOOST_TEST(eigrad::test::result_rtol(load_golden("float64/06_optim_adam.json")) == 1e-3);
-  BOOST_TEST(eigrad::test::result_rtol(load_golden("06_optim.json")) == 0.0);
+  BOOST_TEST(!adam.envelope.has_value());
   StageRun adam_run{adam.trace, adam.result};
-  adam_run.result["weight"][0] *= 1 + 0.9e-3;  // 0.6488 * 0.9e-3 = 5.8e-4 > 1e-4 absolute
-  BOOST_TEST(compare_run_to_golden(adam_run, adam).mismatches.empty());
-  adam_run.result["weight"][0] = adam.result.at("weight")[0] * (1 + 1.1e-3);
+  adam_run.result["weight"][0] += 0.9e-4;
+  BOOST_TEST(compare_run_to_golden(adam_run, adam).matches());
+  adam_run.result["weight"][0] = adam.result.at("weight")[0] * (1 + 0.9e-3);  // 5.8e-4 off
   BOOST_TEST(compare_run_to_golden(adam_run, adam).mismatches.size() == 1u);
+}
+
+// doc/design.md's rule for a file with an envelope, value by value at its edges.
+BOOST_AUTO_TEST_CASE(golden_envelope_rule) {
+  const auto g = load_golden("06_optim.json");
+  BOOST_TEST_REQUIRE(g.envelope.has_value());
+  const eigrad::test::GoldenEnvelope& e = *g.envelope;
+  BOOST_TEST(e.from == 1099);
+  BOOST_TEST_REQUIRE(g.trace[9].t == 999);  // the last step before `from`
+  BOOST_TEST_REQUIRE(g.trace[10].t == 1099);
+  const StageRun exact{g.trace, g.result};
+  const auto c = compare_run_to_golden(exact, g);
+  BOOST_TEST(c.matches());
+  BOOST_TEST(c.enveloped_values == 10u + 4u);  // t = 1099 .. 1999 and the 4 weights
+
+  const auto verdict = [&](std::size_t line, double loss) {
+    StageRun run = exact;
+    run.trace[line].loss = loss;
+    return compare_run_to_golden(run, g).matches();
+  };
+  // Before `from`: 1e-4 relative of the trace, even where the envelope is wider.
+  BOOST_TEST(verdict(9, g.trace[9].loss * (1 + 0.9e-4)));
+  BOOST_TEST(!verdict(9, g.trace[9].loss * (1 + 1.1e-4)));
+  // From `from` on: [lo, hi] widened by half its width and 1e-4 relative on each side.
+  for (std::size_t line : {10u, 11u, 19u}) {
+    const double lo = e.trace[line].lo, hi = e.trace[line].hi, half = (hi - lo) / 2;
+    BOOST_TEST_CONTEXT("t=" << g.trace[line].t) {
+      BOOST_TEST(hi > lo);
+      BOOST_TEST(verdict(line, lo));
+      BOOST_TEST(verdict(line, hi + half + 0.9e-4 * hi));
+      BOOST_TEST(!verdict(line, hi + half + 1.1e-4 * hi));
+      BOOST_TEST(verdict(line, lo - half - 0.9e-4 * lo));
+      BOOST_TEST(!verdict(line, lo - half - 1.1e-4 * lo));
+      BOOST_TEST(!verdict(line, std::nan("")));
+    }
+  }
+  // t = 1199: the envelope's low end is 2.5 % below PyTorch's own trace, and still a match.
+  BOOST_TEST(std::abs(e.trace[11].lo - g.trace[11].loss) / g.trace[11].loss > 0.02);
+
+  // Final weights: [lo, hi] widened by half its width and 1e-4 absolute on each side.
+  const auto weight_verdict = [&](const std::string& key, std::size_t i, double v) {
+    StageRun run = exact;
+    run.result[key][i] = v;
+    return compare_run_to_golden(run, g).matches();
+  };
+  for (const auto& [key, ranges] : e.result) {
+    for (std::size_t i = 0; i < ranges.size(); ++i) {
+      const double lo = ranges[i].lo, hi = ranges[i].hi, half = (hi - lo) / 2;
+      BOOST_TEST_CONTEXT(key << "[" << i << "]") {
+        BOOST_TEST(weight_verdict(key, i, hi + half + 0.9e-4));
+        BOOST_TEST(!weight_verdict(key, i, hi + half + 1.1e-4));
+        BOOST_TEST(weight_verdict(key, i, lo - half - 0.9e-4));
+        BOOST_TEST(!weight_verdict(key, i, lo - half - 1.1e-4));
+      }
+    }
+  }
+  BOOST_TEST(e.result.at("weight").size() == 3u);
+  BOOST_TEST(e.result.at("bias").size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(golden_envelopes_are_checked_on_loading) {
+  // Only the chaotic RMSprop files carry one.
+  for (const std::string file : {"06_optim.json", "06_optim_rmsprop.json", "06_optim_rmsprop_centered_momentum.json",
+                                 "float64/06_optim_rmsprop.json", "float64/06_optim_rmsprop_centered_momentum.json"})
+    BOOST_TEST(load_golden(file).envelope.has_value(), file);
+  for (const std::string file : {"05_nn.json", "06_optim_adam.json", "float64/06_optim_sgd.json", "08_dynamic.json"})
+    BOOST_TEST(!load_golden(file).envelope.has_value(), file);
+
+  // An envelope that does not fit its file is refused.
+  std::ifstream in(golden_path("06_optim.json"));
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  BOOST_TEST(eigrad::test::golden_from_json(doc, "06_optim.json").envelope->trace.size() == 20u);
+  const auto refused = [](const nlohmann::json& broken) {
+    BOOST_CHECK_THROW(eigrad::test::golden_from_json(broken, "broken.json"), eigrad::IoError);
+  };
+  nlohmann::json shifted = doc;
+  shifted["envelope"]["trace"][3][0] = 300;
+  refused(shifted);
+  nlohmann::json short_trace = doc;
+  short_trace["envelope"]["trace"].erase(19);
+  refused(short_trace);
+  nlohmann::json inverted = doc;
+  inverted["envelope"]["bias"] = {1.0, 0.0};
+  refused(inverted);
+  nlohmann::json no_weight = doc;
+  no_weight["envelope"].erase("weight");
+  refused(no_weight);
 }
 
 BOOST_AUTO_TEST_CASE(golden_options_map_pytorch_names) {

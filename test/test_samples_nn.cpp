@@ -33,21 +33,11 @@ void check_same_trace(const s::StageRun& a, const s::StageRun& b, double rtol) {
   }
 }
 
-/// Checks a binary's printout against a golden file: trace as check_run_against_golden
-/// does, and the Result line's numbers in \p order of the golden result's keys.
-void check_printout(const t::ProcessResult& p, const t::Golden& g, const std::vector<std::pair<std::string, int>>& order) {
+/// Checks a binary's printout against a golden file, the Result line's numbers placed by
+/// \p order.
+void check_printout(const t::ProcessResult& p, const t::Golden& g, const std::vector<t::ResultSlot>& order) {
   BOOST_TEST(p.exit_code == 0, "stderr: " << p.err);
-  const s::StageRun printed = t::parse_stage_output(p.out);
-  BOOST_REQUIRE_EQUAL(printed.trace.size(), g.trace.size());
-  for (std::size_t i = 0; i < g.trace.size(); ++i) {
-    BOOST_TEST(printed.trace[i].t == g.trace[i].t);
-    BOOST_TEST(printed.trace[i].loss == g.trace[i].loss, boost::test_tools::tolerance(1e-4));
-  }
-  const auto& numbers = printed.result.at("printed");
-  BOOST_REQUIRE_EQUAL(numbers.size(), order.size());
-  for (std::size_t i = 0; i < order.size(); ++i)
-    BOOST_TEST(std::abs(numbers[i] - g.result.at(order[i].first).at(order[i].second)) <= 1e-4,
-               "printed number " << i << " (" << order[i].first << ") is " << numbers[i]);
+  t::check_run_against_golden(t::run_from_printout(p.out, order), g);
 }
 
 }  // namespace
@@ -68,12 +58,14 @@ BOOST_AUTO_TEST_CASE(stage_08_dynamic_net) {
 
 BOOST_AUTO_TEST_CASE(binaries_with_init_reproduce_the_golden_printout) {
   check_printout(t::run_sample("05_nn", {"--init", golden_path("05_nn.json")}), t::load_golden("05_nn.json"),
-                 {{"bias", 0}, {"weight", 0}, {"weight", 1}, {"weight", 2}});
+                 t::linear_result_order());
   check_printout(t::run_sample("07_custom_module", {"--init", golden_path("07_module.json")}),
-                 t::load_golden("07_module.json"), {{"a", 0}, {"b", 0}, {"c", 0}, {"d", 0}});
+                 t::load_golden("07_module.json"), t::cubic_result_order());
   // 08 prints e twice (the x^4 and x^5 terms share it).
+  std::vector<t::ResultSlot> dynamic_order = t::cubic_result_order();
+  dynamic_order.insert(dynamic_order.end(), {{"e", 0}, {"e", 0}});
   check_printout(t::run_sample("08_dynamic_net", {"--init", golden_path("08_dynamic.json")}),
-                 t::load_golden("08_dynamic.json"), {{"a", 0}, {"b", 0}, {"c", 0}, {"d", 0}, {"e", 0}, {"e", 0}});
+                 t::load_golden("08_dynamic.json"), dynamic_order);
 }
 
 BOOST_AUTO_TEST_CASE(result_lines_are_the_tutorials) {

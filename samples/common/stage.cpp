@@ -29,9 +29,9 @@ double parse_double(const std::string& flag, const std::string& text) {
   const char* last = first + text.size();
   if (!text.empty() && *first == '+') ++first;  // strtod accepts "+1"; so do we
   const auto [ptr, ec] = std::from_chars(first, last, value);
-  if (text.empty() || ec != std::errc() || ptr != last)
-    throw UsageError("--" + flag + ": '" + text + "' is not a number");
-  if (!std::isfinite(value)) throw UsageError("--" + flag + ": '" + text + "' is not a finite number");
+  EIGRAD_CHECK(!text.empty() && ec == std::errc() && ptr == last, UsageError, "--", flag, ": '", text,
+               "' is not a number");
+  EIGRAD_CHECK(std::isfinite(value), UsageError, "--", flag, ": '", text, "' is not a finite number");
   return value;
 }
 
@@ -41,11 +41,10 @@ std::int64_t parse_int(const std::string& flag, const std::string& text, std::in
   const char* last = first + text.size();
   if (!text.empty() && *first == '+') ++first;
   const auto [ptr, ec] = std::from_chars(first, last, value);
-  if (text.empty() || ec == std::errc::invalid_argument || ptr != last)
-    throw UsageError("--" + flag + ": '" + text + "' is not an integer");
-  if (ec == std::errc::result_out_of_range) throw UsageError("--" + flag + ": '" + text + "' is out of range");
-  if (value < min_value)
-    throw UsageError("--" + flag + ": " + text + " must be at least " + std::to_string(min_value));
+  EIGRAD_CHECK(!text.empty() && ec != std::errc::invalid_argument && ptr == last, UsageError, "--", flag, ": '",
+               text, "' is not an integer");
+  EIGRAD_CHECK(ec != std::errc::result_out_of_range, UsageError, "--", flag, ": '", text, "' is out of range");
+  EIGRAD_CHECK(value >= min_value, UsageError, "--", flag, ": ", text, " must be at least ", min_value);
   return value;
 }
 
@@ -54,8 +53,8 @@ std::uint64_t parse_seed(const std::string& text) {
   const char* first = text.data();
   const char* last = first + text.size();
   const auto [ptr, ec] = std::from_chars(first, last, value);
-  if (text.empty() || ec != std::errc() || ptr != last)
-    throw UsageError("--seed: '" + text + "' is not an integer in [0, 2^64)");
+  EIGRAD_CHECK(!text.empty() && ec == std::errc() && ptr == last, UsageError, "--seed: '", text,
+               "' is not an integer in [0, 2^64)");
   return value;
 }
 
@@ -115,11 +114,9 @@ void check_init_keys(const std::string& path, const std::map<std::string, std::v
                      const StageDefaults& d) {
   for (const InitKey& key : d.init_keys) {
     const auto it = init.find(key.name);
-    if (it == init.end()) throw UsageError("--init " + path + ": \"init\" has no \"" + key.name + "\"");
-    if (it->second.size() != key.size)
-      throw UsageError("--init " + path + ": \"init\".\"" + key.name + "\" holds " + std::to_string(it->second.size()) +
-                       (it->second.size() == 1 ? " value" : " values") + ", expected " +
-                       std::to_string(key.size));
+    EIGRAD_CHECK(it != init.end(), UsageError, "--init ", path, ": \"init\" has no \"", key.name, "\"");
+    EIGRAD_CHECK(it->second.size() == key.size, UsageError, "--init ", path, ": \"init\".\"", key.name, "\" holds ",
+                 it->second.size(), it->second.size() == 1 ? " value" : " values", ", expected ", key.size);
   }
 }
 
@@ -159,11 +156,11 @@ StageOptions parse_stage_options(const std::vector<std::string>& args, const Sta
                          .run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    throw UsageError(e.what());
+    EIGRAD_FAIL(UsageError, e.what());
   }
 
   if (vm.count("help")) {
-    if (help == nullptr) throw UsageError("--help is not accepted here");
+    EIGRAD_CHECK(help != nullptr, UsageError, "--help is not accepted here");
     *help = true;
     return default_options(d);
   }
@@ -174,13 +171,13 @@ StageOptions parse_stage_options(const std::vector<std::string>& args, const Sta
   };
   if (const auto* s = text("lr")) {
     o.lr = parse_double("lr", *s);
-    if (o.lr < 0) throw UsageError("--lr: " + *s + " must not be negative");
+    EIGRAD_CHECK(o.lr >= 0, UsageError, "--lr: ", *s, " must not be negative");
   }
   if (const auto* s = text("iters")) o.iters = parse_int("iters", *s, 0);
   if (const auto* s = text("n")) o.n = parse_int("n", *s, 1);
   if (const auto* s = text("dtype")) {
-    if (*s != "float32" && *s != "float64")
-      throw UsageError("--dtype: unknown dtype '" + *s + "' (expected float32 or float64)");
+    EIGRAD_CHECK(*s == "float32" || *s == "float64", UsageError, "--dtype: unknown dtype '", *s,
+                 "' (expected float32 or float64)");
     o.dtype = *s;
   }
   std::string device_text = "cpu";
@@ -189,21 +186,20 @@ StageOptions parse_stage_options(const std::vector<std::string>& args, const Sta
     try {
       o.device = eigrad::Device::parse(*s);
     } catch (const eigrad::Error& e) {
-      throw UsageError("--device: " + std::string(e.what()));
+      EIGRAD_FAIL(UsageError, "--device: ", e.what());
     }
   }
   try {
     eigrad::check_device_available(o.device);
   } catch (const eigrad::Error& e) {
-    throw UsageError("--device " + device_text + ": " + e.what());
+    EIGRAD_FAIL(UsageError, "--device ", device_text, ": ", e.what());
   }
   if (const auto* s = text("seed")) o.seed = parse_seed(*s);
 
   if (d.has_optimizer_flags) {
     if (const auto* s = text("optimizer")) {
-      if (*s != "sgd" && *s != "rmsprop" && *s != "adam" && *s != "adamw" && *s != "adagrad")
-        throw UsageError("--optimizer: unknown optimizer '" + *s +
-                         "' (expected sgd, rmsprop, adam, adamw or adagrad)");
+      EIGRAD_CHECK(*s == "sgd" || *s == "rmsprop" || *s == "adam" || *s == "adamw" || *s == "adagrad", UsageError,
+                   "--optimizer: unknown optimizer '", *s, "' (expected sgd, rmsprop, adam, adamw or adagrad)");
       o.optimizer = *s;
     }
     const std::pair<const char*, std::optional<double>*> numbers[] = {
@@ -221,10 +217,9 @@ StageOptions parse_stage_options(const std::vector<std::string>& args, const Sta
   if (const auto* s = text("init")) {
     o.init = read_init_file(*s, d.has_exponent_bounds ? &o.exponent_upper_bounds : nullptr);
     check_init_keys(*s, *o.init, d);
-    if (o.exponent_upper_bounds && static_cast<std::int64_t>(o.exponent_upper_bounds->size()) < o.iters)
-      throw UsageError(*s + ": \"exponent_upper_bounds\" has " +
-                       std::to_string(o.exponent_upper_bounds->size()) + " entries, fewer than the " +
-                       std::to_string(o.iters) + " steps to run");
+    EIGRAD_CHECK(!o.exponent_upper_bounds || static_cast<std::int64_t>(o.exponent_upper_bounds->size()) >= o.iters,
+                 UsageError, *s, ": \"exponent_upper_bounds\" has ", o.exponent_upper_bounds->size(),
+                 " entries, fewer than the ", o.iters, " steps to run");
   }
   return o;
 }
@@ -258,7 +253,7 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
     fn(opts, std::cout);
     std::cout.flush();
     return 0;
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::invalid_argument& e) {  // optimizer options out of range, as eigrad::optim throws them
     return fail(2, e.what());
   } catch (const eigrad::ValueError& e) {
     return fail(2, e.what());
@@ -269,18 +264,33 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
   }
 }
 
+StageRun run_in_dtype(const char* stage, const StageOptions& opts, std::ostream& out, StageFunction as_float32,
+                      StageFunction as_float64) {
+  eigrad::check_device_available(opts.device);
+  if (opts.dtype == "float32" && as_float32 != nullptr) return as_float32(opts, out);
+  if (opts.dtype == "float64") return as_float64(opts, out);
+  EIGRAD_CHECK(as_float32 == nullptr, eigrad::ValueError, stage, ": unknown dtype '", opts.dtype,
+               "' (expected float32 or float64)");
+  EIGRAD_FAIL(eigrad::ValueError, stage, " runs in float64 only (got --dtype ", opts.dtype, ")");
+}
+
+void require_cpu(const char* stage, const StageOptions& opts) {
+  EIGRAD_CHECK(opts.device.is_cpu(), eigrad::DeviceError, stage, " computes with Eigen arrays on the CPU only, not on ",
+               opts.device.str());
+}
+
 std::map<std::string, std::vector<double>> read_init_file(const std::string& path,
                                                           std::optional<std::vector<int>>* bounds) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("--init: cannot read '" + path + "'");
+  EIGRAD_CHECK(in, UsageError, "--init: cannot read '", path, "'");
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw UsageError("--init " + path + ": malformed JSON: " + json_message(e));
+    EIGRAD_FAIL(UsageError, "--init ", path, ": malformed JSON: ", json_message(e));
   }
-  if (!doc.is_object() || !doc.contains("init") || !doc["init"].is_object())
-    throw UsageError("--init " + path + ": no \"init\" object");
+  EIGRAD_CHECK(doc.is_object() && doc.contains("init") && doc["init"].is_object(), UsageError, "--init ", path,
+               ": no \"init\" object");
 
   std::map<std::string, std::vector<double>> init;
   for (const auto& [key, value] : doc["init"].items()) {
@@ -289,28 +299,27 @@ std::map<std::string, std::vector<double>> read_init_file(const std::string& pat
       values.push_back(value.get<double>());
     } else if (value.is_array() && !value.empty()) {
       for (const auto& element : value) {
-        if (!element.is_number())
-          throw UsageError("--init " + path + ": \"init\".\"" + key + "\" holds a non-number: " + element.dump());
+        EIGRAD_CHECK(element.is_number(), UsageError, "--init ", path, ": \"init\".\"", key,
+                     "\" holds a non-number: ", element.dump());
         values.push_back(element.get<double>());
       }
     } else {
-      throw UsageError("--init " + path + ": \"init\".\"" + key +
-                       "\" is not a number or an array of numbers: " + value.dump());
+      EIGRAD_FAIL(UsageError, "--init ", path, ": \"init\".\"", key, "\" is not a number or an array of numbers: ",
+                  value.dump());
     }
     init.emplace(key, std::move(values));
   }
 
   if (bounds != nullptr && doc.contains("exponent_upper_bounds")) {
     const auto& array = doc["exponent_upper_bounds"];
-    if (!array.is_array())
-      throw UsageError("--init " + path + ": \"exponent_upper_bounds\" is not an array");
+    EIGRAD_CHECK(array.is_array(), UsageError, "--init ", path, ": \"exponent_upper_bounds\" is not an array");
     std::vector<int> out;
     out.reserve(array.size());
     for (const auto& element : array) {
       // The bound is random.randint(4, 6): the terms x^4 .. x^(bound-1) are used.
-      if (!element.is_number_integer() || element.get<std::int64_t>() < 4 || element.get<std::int64_t>() > 64)
-        throw UsageError("--init " + path + ": \"exponent_upper_bounds\" holds " + element.dump() +
-                         ", not an integer in [4, 64]");
+      EIGRAD_CHECK(element.is_number_integer() && element.get<std::int64_t>() >= 4 && element.get<std::int64_t>() <= 64,
+                   UsageError, "--init ", path, ": \"exponent_upper_bounds\" holds ", element.dump(),
+                   ", not an integer in [4, 64]");
       out.push_back(element.get<int>());
     }
     *bounds = std::move(out);
@@ -371,6 +380,18 @@ std::string cubic_string(double a, double b, double c, double d) {
 
 void print_result(std::ostream& out, const std::string& text) { out << "Result: " << text << '\n'; }
 
+void record_scalars(StageRun& run, std::initializer_list<double> values) {
+  run.result.clear();
+  char name = 'a';
+  for (double v : values) run.result[std::string(1, name++)] = {v};
+}
+
+StageRun finish_cubic_run(std::ostream& out, StageRun run, double a, double b, double c, double d) {
+  print_result(out, cubic_string(a, b, c, d));
+  record_scalars(run, {a, b, c, d});
+  return run;
+}
+
 void seed_run(const StageOptions& opts) {
   std::uint64_t seed = 0;
   if (opts.seed) {
@@ -385,8 +406,8 @@ void seed_run(const StageOptions& opts) {
 double initial_scalar(const StageOptions& opts, const std::string& key) {
   if (opts.init) {
     const auto it = opts.init->find(key);
-    if (it == opts.init->end() || it->second.size() != 1)
-      throw eigrad::ValueError("initial weights have no scalar \"" + key + "\"");
+    EIGRAD_CHECK(it != opts.init->end() && it->second.size() == 1, eigrad::ValueError,
+                 "initial weights have no scalar \"", key, "\"");
     return it->second.front();
   }
   return eigrad::default_generator().normal();

@@ -3,6 +3,7 @@
 /// \brief What every tutorial sample shares: its command line, its --init file, and the
 ///        tutorial's printout (`t loss` lines in Python's float repr, then `Result: ...`).
 #include <cstdint>
+#include <initializer_list>
 #include <iosfwd>
 #include <map>
 #include <optional>
@@ -85,6 +86,9 @@ struct StageOptions {
   bool amsgrad = false;                       ///< Adam, AdamW
 };
 
+/// Python's math.pi: the tutorial fits sin(x) on [-pi, pi].
+constexpr double kPi = 3.141592653589793;
+
 /// Options holding a stage's defaults and nothing from a command line.
 StageOptions default_options(const StageDefaults& defaults);
 
@@ -104,6 +108,17 @@ StageOptions parse_stage_options(int argc, char** argv, const StageDefaults& def
                                  bool* help = nullptr);
 /// The --help text of stage \p name.
 std::string stage_usage(const std::string& name, const StageDefaults& defaults);
+
+/// Runs \p as_float32 or \p as_float64 as opts.dtype says, after checking that opts.device is
+/// available in this build (eigrad::DeviceError). Any other dtype is a ValueError: "STAGE:
+/// unknown dtype 'X' (expected float32 or float64)"; for a stage that runs in float64 only
+/// (\p as_float32 null), "STAGE runs in float64 only (got --dtype X)" for anything else.
+StageRun run_in_dtype(const char* stage, const StageOptions& opts, std::ostream& out, StageFunction as_float32,
+                      StageFunction as_float64);
+
+/// For a stage computing with Eigen arrays on the CPU: throws eigrad::DeviceError "STAGE
+/// computes with Eigen arrays on the CPU only, not on DEVICE" unless opts.device is the CPU.
+void require_cpu(const char* stage, const StageOptions& opts);
 
 /// Parses argv with the stage's defaults, then runs \p fn printing to std::cout. Bad input
 /// (UsageError, or a std::invalid_argument, eigrad::ValueError or eigrad::DeviceError thrown
@@ -140,6 +155,13 @@ std::string cubic_string(double a, double b, double c, double d);
 /// Prints "Result: " + \p text and a newline.
 void print_result(std::ostream& out, const std::string& text);
 
+/// Records scalar final weights in \p run under the names "a", "b", "c", ... in order.
+void record_scalars(StageRun& run, std::initializer_list<double> values);
+
+/// The cubic stages' ending: prints "Result: " + cubic_string(a, b, c, d), records a..d as
+/// \p run's result, and returns the run.
+StageRun finish_cubic_run(std::ostream& out, StageRun run, double a, double b, double c, double d);
+
 /// Seeds eigrad's default generator for one run: from opts.seed, or from
 /// std::random_device when absent (every run then starts elsewhere, as the tutorial does).
 void seed_run(const StageOptions& opts);
@@ -154,3 +176,16 @@ double initial_scalar(const StageOptions& opts, const std::string& key);
 std::map<std::string, double> optimizer_options(const StageOptions& opts);
 
 }  // namespace eigrad::samples
+
+/// Defines a sample binary's main(): stage_main(argc, argv, NAME, DEFAULTS(), &RUN), with
+/// DEFAULTS and RUN named in eigrad::samples. Expands to nothing when EIGRAD_SAMPLE_NO_MAIN is
+/// defined, as for the library eigrad_stages that the tests link.
+#ifdef EIGRAD_SAMPLE_NO_MAIN
+#define EIGRAD_STAGE_MAIN(NAME, DEFAULTS, RUN)
+#else
+#define EIGRAD_STAGE_MAIN(NAME, DEFAULTS, RUN)                                                  \
+  int main(int argc, char** argv) {                                                            \
+    return ::eigrad::samples::stage_main(argc, argv, NAME, ::eigrad::samples::DEFAULTS(),      \
+                                         &::eigrad::samples::RUN);                             \
+  }
+#endif
