@@ -36,8 +36,15 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     // backward() fills a.grad() .. d.grad() with the loss's gradient.
     loss.backward();
 
-    // Update the weights by gradient descent, unrecorded, then reset their gradients.
-    gradient_descent_step(learning_rate, {a, b, c, d});
+    // Update the weights by gradient descent, unrecorded, then reset their gradients
+    // (as the tutorial's `with torch.no_grad(): a -= learning_rate * a.grad; a.grad = None`).
+    {
+      NoGradGuard no_grad;
+      for (Tensor<T>* w : {&a, &b, &c, &d}) {
+        *w -= learning_rate * w->grad();
+        w->grad() = {};
+      }
+    }
   }
 
   return finish_cubic_run(out, std::move(run), a, b, c, d);

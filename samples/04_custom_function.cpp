@@ -50,7 +50,15 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
 
     loss.backward();
-    gradient_descent_step(learning_rate, {a, b, c, d});
+    // Update the weights by gradient descent, unrecorded, then reset their gradients
+    // (as the tutorial's `with torch.no_grad(): a -= learning_rate * a.grad; a.grad = None`).
+    {
+      NoGradGuard no_grad;
+      for (Tensor<T>* w : {&a, &b, &c, &d}) {
+        *w -= learning_rate * w->grad();
+        w->grad() = {};
+      }
+    }
   }
 
   const double ra = a.template item<double>(), rb = b.template item<double>();

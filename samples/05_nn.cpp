@@ -26,7 +26,8 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   // Sequential(Linear(3, 1), Flatten(0, 1)): Linear holds the weights and bias, Flatten turns
   // its [n, 1] output into [n] to match y.
   seed_run(opts);
-  nn::Sequential<T> model = cubic_linear_model<T>(opts);
+  nn::Sequential<T> model(nn::Linear<T>(3, 1), nn::Flatten<T>(0, 1));
+  start_cubic_model(model, opts);  // --init's weights, opts.device
   nn::MSELoss<T> loss_fn(nn::Reduction::Sum);
 
   const double learning_rate = opts.lr;

@@ -28,15 +28,26 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   const auto [x, y] = sine_data<T>(opts);
   const Tensor<T> xx = cubic_features(x);
   seed_run(opts);  // Linear's default initialisation draws from eigrad's generator
-  nn::Sequential<T> model = cubic_linear_model<T>(opts);
+  nn::Sequential<T> model(nn::Linear<T>(3, 1), nn::Flatten<T>(0, 1));
+  start_cubic_model(model, opts);  // --init's weights, opts.device
   nn::MSELoss<T> loss_fn(nn::Reduction::Sum);
 
   // The optimizer updates the model's parameters in place of the manual update.
   const std::unique_ptr<optim::Optimizer<T>> optimizer =
       optim::make_optimizer<T>(opts.optimizer, model.parameters(), optimizer_options(opts));
 
-  // Each step: forward, loss, zero_grad(), backward(), the optimizer's step().
-  StageRun run = train_with_optimizer(model, xx, y, loss_fn, *optimizer, opts, out);
+  StageRun run;
+  for (std::int64_t t = 0; t < opts.iters; ++t) {
+    const Tensor<T> y_pred = model(xx);
+    const Tensor<T> loss = loss_fn(y_pred, y);
+    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+
+    // PyTorch 1.13, whose runs made the golden traces, zeroes gradients here rather than
+    // resetting them to None (see 08_dynamic_net).
+    optimizer->zero_grad(/*set_to_none=*/false);
+    loss.backward();
+    optimizer->step();
+  }
   return finish_linear_run(out, std::move(run), model);
 }
 

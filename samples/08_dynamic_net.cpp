@@ -80,9 +80,19 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   nn::MSELoss<T> criterion(nn::Reduction::Sum);
   optim::SGD<T> optimizer(model.parameters(), optim::SGDOptions(opts.lr).momentum(opts.momentum.value_or(0.9)));
 
-  // Each step zeroes the gradients rather than resetting them: a step whose forward skips e
-  // still moves e by its momentum, as in PyTorch 1.13 (see train_with_optimizer).
-  StageRun run = train_with_optimizer(model, x, y, criterion, optimizer, opts, out);
+  StageRun run;
+  for (std::int64_t t = 0; t < opts.iters; ++t) {
+    const Tensor<T> y_pred = model(x);
+    const Tensor<T> loss = criterion(y_pred, y);
+    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+
+    // PyTorch 1.13, whose runs made the golden traces, zeroes gradients here rather than
+    // resetting them to None: on a step whose forward skips e, e's gradient is then 0 (not
+    // absent), so SGD still moves it by its momentum.
+    optimizer.zero_grad(/*set_to_none=*/false);
+    loss.backward();
+    optimizer.step();
+  }
 
   print_result(out, model.string());
   record_scalars(run, {model.a.template item<double>(), model.b.template item<double>(),

@@ -85,7 +85,8 @@ struct Tutorial {
   std::unique_ptr<optim::Optimizer<T>> optimizer;
 
   // A model started from o.init (or from Linear's random initialisation when empty).
-  explicit Tutorial(const StageOptions& o) : model(cubic_linear_model<T>(o)) {
+  explicit Tutorial(const StageOptions& o) : model(nn::Linear<T>(3, 1), nn::Flatten<T>(0, 1)) {
+    start_cubic_model(model, o);
     const auto [x, sin_x] = sine_data<T>(o);
     xx = cubic_features(x);
     y = sin_x;
