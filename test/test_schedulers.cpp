@@ -148,22 +148,22 @@ BOOST_AUTO_TEST_CASE(schedulers_chain_like_pytorch) {
 
 BOOST_AUTO_TEST_CASE(invalid_scheduler_arguments) {
   Fixture f;
-  BOOST_CHECK_THROW(StepLR<float>(f.opt, 0), std::invalid_argument);
-  BOOST_CHECK_THROW(CosineAnnealingLR<float>(f.opt, 0), std::invalid_argument);
-  BOOST_CHECK_THROW(MultiStepLR<float>(f.opt, {3, -1}), std::invalid_argument);
+  BOOST_CHECK_THROW(StepLR<float>(f.opt, 0), ValueError);
+  BOOST_CHECK_THROW(CosineAnnealingLR<float>(f.opt, 0), ValueError);
+  BOOST_CHECK_THROW(MultiStepLR<float>(f.opt, {3, -1}), ValueError);
   BOOST_CHECK_THROW(LambdaLR<float>(f.opt, std::vector<LambdaLR<float>::Lambda>{[](std::int64_t) { return 1.0; }}),
-                    std::invalid_argument);
-  BOOST_CHECK_THROW(LambdaLR<float>(f.opt, LambdaLR<float>::Lambda()), std::invalid_argument);
+                    ValueError);
+  BOOST_CHECK_THROW(LambdaLR<float>(f.opt, LambdaLR<float>::Lambda()), ValueError);
   using R = ReduceLROnPlateau<float>;
-  BOOST_CHECK_THROW(R(f.opt, R::Options().factor(1.0)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().patience(-1)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().cooldown(-1)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().threshold(-1e-4)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().min_lrs({0.0, 0.0, 0.0})), std::invalid_argument);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().factor(1.0)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().patience(-1)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().cooldown(-1)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().threshold(-1e-4)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().min_lrs({0.0, 0.0, 0.0})), ValueError);
   try {
     StepLR<float>(f.opt, -2);
     BOOST_ERROR("no exception");
-  } catch (const std::invalid_argument& e) {
+  } catch (const ValueError& e) {
     BOOST_TEST(std::string(e.what()).find("step_size = -2") != std::string::npos);
   }
   // Construction errors leave the learning rates alone.

@@ -1,8 +1,6 @@
 #pragma once
 /// \file adagrad.hpp
 /// \brief Adagrad with learning-rate decay (PyTorch 1.13's `torch.optim.Adagrad`).
-#include <map>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,49 +10,36 @@
 namespace eigrad::optim {
 
 /// Options of Adagrad, with chained setters: `AdagradOptions(0.1).lr_decay(1e-3)`.
-class AdagradOptions : public OptimizerOptions {
+class AdagradOptions : public detail::OptionsBase<AdagradOptions> {
  public:
   /// Options with learning rate \p lr (PyTorch's default 1e-2).
   explicit AdagradOptions(double lr = 1e-2) : lr_(lr) {}
 
-  /// Sets the learning rate.
-  AdagradOptions& lr(double v) { lr_ = v; return *this; }
+  /// The name in messages.
+  static constexpr const char* kName = "AdagradOptions";
+  /// Calls \p f(PyTorch name, option) for every option of \p self, in checkpoint order.
+  template <class Self, class Visitor>
+  static void visit(Self& self, Visitor&& f) {
+    f("lr", self.lr());
+    f("lr_decay", self.lr_decay());
+    f("weight_decay", self.weight_decay());
+    f("initial_accumulator_value", self.initial_accumulator_value());
+    f("eps", self.eps());
+    f("maximize", self.maximize());
+  }
+
   /// The learning rate.
-  double lr() const { return lr_; }
-  /// Sets the decay: step t uses lr / (1 + (t − 1)·lr_decay).
-  AdagradOptions& lr_decay(double v) { lr_decay_ = v; return *this; }
-  /// The learning-rate decay.
-  double lr_decay() const { return lr_decay_; }
-  /// Sets the L2 penalty added to the gradient.
-  AdagradOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  /// The L2 penalty.
-  double weight_decay() const { return weight_decay_; }
-  /// Sets the starting value of the squared-gradient sums.
-  AdagradOptions& initial_accumulator_value(double v) { initial_accumulator_value_ = v; return *this; }
-  /// The starting value of the sums.
-  double initial_accumulator_value() const { return initial_accumulator_value_; }
-  /// Sets the term added to the root of the sum.
-  AdagradOptions& eps(double v) { eps_ = v; return *this; }
-  /// The term added to the denominator.
-  double eps() const { return eps_; }
-  /// Sets whether the objective is maximised instead of minimised.
-  AdagradOptions& maximize(bool v) { maximize_ = v; return *this; }
-  /// Whether the objective is maximised.
-  bool maximize() const { return maximize_; }
-
-  std::unique_ptr<OptimizerOptions> clone() const override { return std::make_unique<AdagradOptions>(*this); }
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  std::vector<std::pair<std::string, double>> values() const override;
-  void set_values(const std::map<std::string, double>& values) override;
-
- private:
-  double lr_;
-  double lr_decay_ = 0;
-  double weight_decay_ = 0;
-  double initial_accumulator_value_ = 0;
-  double eps_ = 1e-10;
-  bool maximize_ = false;
+  EIGRAD_ARG(double, lr);
+  /// The decay: step t uses lr / (1 + (t − 1)·lr_decay).
+  EIGRAD_ARG(double, lr_decay) = 0;
+  /// The L2 penalty added to the gradient.
+  EIGRAD_ARG(double, weight_decay) = 0;
+  /// The starting value of the squared-gradient sums.
+  EIGRAD_ARG(double, initial_accumulator_value) = 0;
+  /// The term added to the root of the sum.
+  EIGRAD_ARG(double, eps) = 1e-10;
+  /// Whether the objective is maximised instead of minimised.
+  EIGRAD_ARG(bool, maximize) = false;
 };
 
 /// Adagrad, PyTorch 1.13's rule per parameter p with gradient g at step t:
@@ -64,8 +49,8 @@ class AdagradOptions : public OptimizerOptions {
 template <class T>
 class Adagrad : public Optimizer<T> {
  public:
-  /// Adagrad over \p groups (groups without options take \p defaults). std::invalid_argument
-  /// for a negative lr, lr_decay, weight decay, initial_accumulator_value or eps.
+  /// Adagrad over \p groups (groups without options take \p defaults). ValueError for a
+  /// negative lr, lr_decay, weight decay, initial_accumulator_value or eps.
   Adagrad(std::vector<ParamGroup<T>> groups, const AdagradOptions& defaults = AdagradOptions());
   /// Adagrad over one group of \p params.
   Adagrad(std::vector<Tensor<T>> params, const AdagradOptions& defaults = AdagradOptions())

@@ -16,10 +16,10 @@
 #include <functional>
 #include <limits>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "eigrad/errors.hpp"
 #include "eigrad/optim/optimizer.hpp"
 
 namespace eigrad::optim {
@@ -52,7 +52,7 @@ class LRScheduler {
   /// Schedules \p optimizer's groups from their current learning rates. Derived
   /// constructors end with initial_step().
   explicit LRScheduler(Optimizer<T>& optimizer) : optimizer_(optimizer), base_lrs_(group_lrs(optimizer)) {
-    if (base_lrs_.empty()) throw std::invalid_argument("LR scheduler: the optimizer has no parameter groups");
+    EIGRAD_CHECK(!base_lrs_.empty(), ValueError, "LR scheduler: the optimizer has no parameter groups");
   }
   /// PyTorch's first step() at construction (epoch 0); called last by derived constructors.
   void initial_step() { step(); }
@@ -76,11 +76,10 @@ class LRScheduler {
 template <class T>
 class StepLR : public LRScheduler<T> {
  public:
-  /// std::invalid_argument when \p step_size < 1.
+  /// ValueError when \p step_size < 1.
   StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma = 0.1)
       : LRScheduler<T>(optimizer), step_size_(step_size), gamma_(gamma) {
-    if (step_size < 1)
-      throw std::invalid_argument("StepLR: invalid step_size = " + std::to_string(step_size) + " (must be >= 1)");
+    EIGRAD_CHECK(step_size >= 1, ValueError, "StepLR: invalid step_size = ", step_size, " (must be >= 1)");
     this->initial_step();
   }
 
@@ -103,11 +102,11 @@ class StepLR : public LRScheduler<T> {
 template <class T>
 class MultiStepLR : public LRScheduler<T> {
  public:
-  /// Milestones in any order; std::invalid_argument for a negative one.
+  /// Milestones in any order; ValueError for a negative one.
   MultiStepLR(Optimizer<T>& optimizer, const std::vector<std::int64_t>& milestones, double gamma = 0.1)
       : LRScheduler<T>(optimizer), gamma_(gamma) {
     for (std::int64_t m : milestones) {
-      if (m < 0) throw std::invalid_argument("MultiStepLR: invalid milestone = " + std::to_string(m) + " (must be >= 0)");
+      EIGRAD_CHECK(m >= 0, ValueError, "MultiStepLR: invalid milestone = ", m, " (must be >= 0)");
       ++milestones_[m];
     }
     this->initial_step();
@@ -154,10 +153,10 @@ class ExponentialLR : public LRScheduler<T> {
 template <class T>
 class CosineAnnealingLR : public LRScheduler<T> {
  public:
-  /// std::invalid_argument when \p T_max < 1.
+  /// ValueError when \p T_max < 1.
   CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t T_max, double eta_min = 0)
       : LRScheduler<T>(optimizer), T_max_(T_max), eta_min_(eta_min) {
-    if (T_max < 1) throw std::invalid_argument("CosineAnnealingLR: invalid T_max = " + std::to_string(T_max) + " (must be >= 1)");
+    EIGRAD_CHECK(T_max >= 1, ValueError, "CosineAnnealingLR: invalid T_max = ", T_max, " (must be >= 1)");
     this->initial_step();
   }
 
@@ -198,14 +197,12 @@ class LambdaLR : public LRScheduler<T> {
   /// One \p lambda for every group.
   LambdaLR(Optimizer<T>& optimizer, Lambda lambda)
       : LambdaLR(optimizer, std::vector<Lambda>(optimizer.param_groups().size(), lambda)) {}
-  /// One lambda per group; std::invalid_argument when the counts differ or one is empty.
+  /// One lambda per group; ValueError when the counts differ or one is empty.
   LambdaLR(Optimizer<T>& optimizer, std::vector<Lambda> lambdas)
       : LRScheduler<T>(optimizer), lambdas_(std::move(lambdas)) {
-    if (lambdas_.size() != optimizer.param_groups().size())
-      throw std::invalid_argument("LambdaLR: expected " + std::to_string(optimizer.param_groups().size()) +
-                                  " lr_lambdas (one per group), got " + std::to_string(lambdas_.size()));
-    for (const auto& f : lambdas_)
-      if (!f) throw std::invalid_argument("LambdaLR: an lr_lambda is empty");
+    EIGRAD_CHECK(lambdas_.size() == optimizer.param_groups().size(), ValueError, "LambdaLR: expected ",
+                 optimizer.param_groups().size(), " lr_lambdas (one per group), got ", lambdas_.size());
+    for (const auto& f : lambdas_) EIGRAD_CHECK(f, ValueError, "LambdaLR: an lr_lambda is empty");
     this->initial_step();
   }
 
@@ -238,74 +235,47 @@ class ReduceLROnPlateau {
   /// Options, with chained setters: `ReduceLROnPlateau<float>::Options().patience(5)`.
   class Options {
    public:
-    /// Sets the mode (default Min).
-    Options& mode(Mode v) { mode_ = v; return *this; }
-    /// The mode.
-    Mode mode() const { return mode_; }
-    /// Sets the factor new_lr = lr · factor (default 0.1; must be < 1).
-    Options& factor(double v) { factor_ = v; return *this; }
-    /// The factor.
-    double factor() const { return factor_; }
-    /// Sets how many epochs without improvement are tolerated (default 10).
-    Options& patience(std::int64_t v) { patience_ = v; return *this; }
-    /// The patience.
-    std::int64_t patience() const { return patience_; }
-    /// Sets the threshold of a significant improvement (default 1e-4).
-    Options& threshold(double v) { threshold_ = v; return *this; }
-    /// The threshold.
-    double threshold() const { return threshold_; }
-    /// Sets the threshold mode (default Rel).
-    Options& threshold_mode(ThresholdMode v) { threshold_mode_ = v; return *this; }
-    /// The threshold mode.
-    ThresholdMode threshold_mode() const { return threshold_mode_; }
-    /// Sets the epochs to wait after a reduction before counting again (default 0).
-    Options& cooldown(std::int64_t v) { cooldown_ = v; return *this; }
-    /// The cooldown.
-    std::int64_t cooldown() const { return cooldown_; }
-    /// Sets one lower bound for every group's rate (default 0).
-    Options& min_lr(double v) { min_lrs_ = {v}; return *this; }
-    /// Sets one lower bound per group.
-    Options& min_lrs(std::vector<double> v) { min_lrs_ = std::move(v); return *this; }
-    /// The lower bounds (one value: every group).
-    const std::vector<double>& min_lrs() const { return min_lrs_; }
-    /// Sets the smallest change applied: a reduction smaller than eps is skipped (default 1e-8).
-    Options& eps(double v) { eps_ = v; return *this; }
-    /// The smallest change applied.
-    double eps() const { return eps_; }
+    /// Sets one lower bound for every group's rate (min_lrs with one value).
+    Options& min_lr(double v) {
+      min_lrs_ = {v};
+      return *this;
+    }
 
-   private:
-    Mode mode_ = Mode::Min;
-    double factor_ = 0.1;
-    std::int64_t patience_ = 10;
-    double threshold_ = 1e-4;
-    ThresholdMode threshold_mode_ = ThresholdMode::Rel;
-    std::int64_t cooldown_ = 0;
-    std::vector<double> min_lrs_{0.0};
-    double eps_ = 1e-8;
+    /// Whether the metric should go down or up (default Min).
+    EIGRAD_ARG(Mode, mode) = Mode::Min;
+    /// The factor new_lr = lr · factor (default 0.1; must be < 1).
+    EIGRAD_ARG(double, factor) = 0.1;
+    /// How many epochs without improvement are tolerated (default 10).
+    EIGRAD_ARG(std::int64_t, patience) = 10;
+    /// The threshold of a significant improvement (default 1e-4).
+    EIGRAD_ARG(double, threshold) = 1e-4;
+    /// How the threshold applies (default Rel).
+    EIGRAD_ARG(ThresholdMode, threshold_mode) = ThresholdMode::Rel;
+    /// The epochs to wait after a reduction before counting again (default 0).
+    EIGRAD_ARG(std::int64_t, cooldown) = 0;
+    /// The lower bounds of the rates: one per group, or one value for every group (default 0).
+    EIGRAD_ARG(std::vector<double>, min_lrs) = {0.0};
+    /// The smallest change applied: a reduction smaller than eps is skipped (default 1e-8).
+    EIGRAD_ARG(double, eps) = 1e-8;
   };
 
-  /// std::invalid_argument for factor >= 1, a negative patience, cooldown or threshold, or
-  /// a number of min_lrs other than 1 or the number of groups.
+  /// ValueError for factor >= 1, a negative patience, cooldown, threshold, eps or min_lr,
+  /// or a number of min_lrs other than 1 or the number of groups.
   explicit ReduceLROnPlateau(Optimizer<T>& optimizer, const Options& options = Options())
       : optimizer_(optimizer), options_(options), last_lr_(group_lrs(optimizer)) {
+    const char* who = "ReduceLROnPlateau";
     const std::size_t groups = optimizer.param_groups().size();
-    if (!(options.factor() < 1))
-      throw std::invalid_argument("ReduceLROnPlateau: invalid factor = " + detail::format_number(options.factor()) +
-                                  " (must be < 1)");
-    if (options.patience() < 0)
-      throw std::invalid_argument("ReduceLROnPlateau: invalid patience = " + std::to_string(options.patience()) +
-                                  " (must be >= 0)");
-    if (options.cooldown() < 0)
-      throw std::invalid_argument("ReduceLROnPlateau: invalid cooldown = " + std::to_string(options.cooldown()) +
-                                  " (must be >= 0)");
-    detail::check_non_negative("ReduceLROnPlateau", "threshold", options.threshold());
-    detail::check_non_negative("ReduceLROnPlateau", "eps", options.eps());
+    EIGRAD_CHECK(options.factor() < 1, ValueError, who, ": invalid factor = ", detail::format_number(options.factor()),
+                 " (must be < 1)");
+    detail::check_non_negative(who, "patience", options.patience());
+    detail::check_non_negative(who, "cooldown", options.cooldown());
+    detail::check_non_negative(who, "threshold", options.threshold());
+    detail::check_non_negative(who, "eps", options.eps());
     min_lrs_ = options.min_lrs();
     if (min_lrs_.size() == 1) min_lrs_.assign(groups, min_lrs_[0]);
-    if (min_lrs_.size() != groups)
-      throw std::invalid_argument("ReduceLROnPlateau: expected " + std::to_string(groups) + " min_lrs, got " +
-                                  std::to_string(options.min_lrs().size()));
-    for (double m : min_lrs_) detail::check_non_negative("ReduceLROnPlateau", "min_lr", m);
+    EIGRAD_CHECK(min_lrs_.size() == groups, ValueError, who, ": expected ", groups, " min_lrs, got ",
+                 options.min_lrs().size());
+    for (double m : min_lrs_) detail::check_non_negative(who, "min_lr", m);
     best_ = worse();
   }
 
