@@ -23,13 +23,21 @@ void Adagrad<T>::validate(const OptimizerOptions& options) const {
 }
 
 template <class T>
+Tensor<T> Adagrad<T>::initial_sum(const Tensor<T>& param) const {
+  // PyTorch 1.13's constructor: state_sum = full_like(p, initial_accumulator_value) with its
+  // own argument, i.e. the defaults, for every group. A group's value stays in its options
+  // (and in checkpoints, as in PyTorch's state_dict) without effect; a checkpoint restores
+  // the sums themselves, so a resumed run does not depend on either value.
+  return full<T>(param.shape(),
+                 static_cast<T>(this->template options_as<AdagradOptions>(this->defaults()).initial_accumulator_value()));
+}
+
+template <class T>
 void Adagrad<T>::init_group(ParamGroup<T>& group) {
-  // As PyTorch's constructor: step 0 and sum = full_like(p, initial_accumulator_value).
-  const auto& o = this->template options_as<AdagradOptions>(group.options());
   for (auto& p : group.params()) {
     ParamState<T>& state = this->mutable_state(p);
     state.step = 0;
-    state.buffers["sum"] = full<T>(p.shape(), static_cast<T>(o.initial_accumulator_value()));
+    state.buffers["sum"] = initial_sum(p);
   }
 }
 
@@ -44,7 +52,7 @@ void Adagrad<T>::update(ParamGroup<T>& group) {
     const std::int64_t n = p.numel();
     ParamState<T>& state = this->mutable_state(p);
     Tensor<T>& sum_t = state.buffers["sum"];
-    if (!sum_t.defined()) sum_t = full<T>(p.shape(), static_cast<T>(o.initial_accumulator_value()));
+    if (!sum_t.defined()) sum_t = initial_sum(p);  // a checkpoint without this parameter's state
     state.step += 1;
     const double step = static_cast<double>(state.step);
     T* param = p.data();

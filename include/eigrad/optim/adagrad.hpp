@@ -34,7 +34,9 @@ class AdagradOptions : public detail::OptionsBase<AdagradOptions> {
   EIGRAD_ARG(double, lr_decay) = 0;
   /// The L2 penalty added to the gradient.
   EIGRAD_ARG(double, weight_decay) = 0;
-  /// The starting value of the squared-gradient sums.
+  /// The starting value of the squared-gradient sums. As in PyTorch only the optimizer's
+  /// defaults (its constructor's value) fill the sums; a group's own value is validated and
+  /// saved but unused.
   EIGRAD_ARG(double, initial_accumulator_value) = 0;
   /// The term added to the root of the sum.
   EIGRAD_ARG(double, eps) = 1e-10;
@@ -44,8 +46,10 @@ class AdagradOptions : public detail::OptionsBase<AdagradOptions> {
 
 /// Adagrad, PyTorch 1.13's rule per parameter p with gradient g at step t:
 /// g ← −g if maximize; g ← g + wd·p; clr = lr / (1 + (t − 1)·lr_decay); s ← s + g²;
-/// p ← p − clr·g / (√s + eps). The sums s start at initial_accumulator_value when the
-/// parameter's group is added, as in PyTorch.
+/// p ← p − clr·g / (√s + eps). Every sum s starts, when its parameter's group is added, at
+/// the initial_accumulator_value of the optimizer's defaults, whatever the group's own says:
+/// PyTorch's constructor fills them from its argument. (PyTorch fills none for a group added
+/// later, whose first step then fails; eigrad fills those from the defaults too.)
 template <class T>
 class Adagrad : public Optimizer<T> {
  public:
@@ -63,6 +67,10 @@ class Adagrad : public Optimizer<T> {
   std::vector<std::string> buffer_names() const override { return {"sum"}; }
   void update(ParamGroup<T>& group) override;
   void init_group(ParamGroup<T>& group) override;
+
+ private:
+  // A sum of \p param's shape filled with the defaults' initial_accumulator_value.
+  Tensor<T> initial_sum(const Tensor<T>& param) const;
 };
 
 extern template class Adagrad<float>;
