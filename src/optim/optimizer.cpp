@@ -17,6 +17,8 @@ namespace {
 constexpr const char* kFormatKey = "eigrad.optimizer";
 constexpr const char* kDtypeKey = "eigrad.dtype";
 constexpr const char* kGroupsKey = "param_groups";
+// Metadata key, after "param_groups.<g>.", of the group's initial_lr (only when it has one).
+constexpr const char* kInitialLrKey = "initial_lr";
 
 std::string join(const std::vector<std::int64_t>& values) {
   std::string s;
@@ -213,6 +215,7 @@ void Optimizer<T>::save(const std::string& path) const {
     }
     meta[prefix + "params"] = join(indices);
     for (const auto& [key, value] : groups_[g].options().values()) meta[prefix + key] = detail::format_number(value);
+    if (groups_[g].initial_lr()) meta[prefix + kInitialLrKey] = detail::format_number(*groups_[g].initial_lr());
   }
   io::save_safetensors(path, tensors, meta);
 }
@@ -234,6 +237,7 @@ void Optimizer<T>::load(const std::string& path) {
   // Everything is checked and built aside first; the optimizer changes only at the end.
   const std::vector<Tensor<T>> params = parameters();
   std::vector<std::unique_ptr<OptimizerOptions>> new_options;
+  std::vector<std::optional<double>> new_initial_lrs;
   std::int64_t index = 0;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const std::string prefix = std::string(kGroupsKey) + "." + std::to_string(g) + ".";
@@ -261,6 +265,10 @@ void Optimizer<T>::load(const std::string& path) {
     options->set_values(values);
     validate(*options);
     new_options.push_back(std::move(options));
+    const auto initial_lr = meta.find(prefix + kInitialLrKey);
+    new_initial_lrs.push_back(initial_lr == meta.end()
+                                  ? std::nullopt
+                                  : std::optional<double>(parse_double(initial_lr->second, initial_lr->first, path)));
   }
 
   std::unordered_map<const void*, ParamState<T>> new_state;
@@ -295,7 +303,10 @@ void Optimizer<T>::load(const std::string& path) {
     it->second.buffers[buffer] = t;
   }
 
-  for (std::size_t g = 0; g < groups_.size(); ++g) groups_[g].set_options(std::move(new_options[g]));
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    groups_[g].set_options(std::move(new_options[g]));
+    groups_[g].set_initial_lr(new_initial_lrs[g]);
+  }
   state_ = std::move(new_state);
 }
 

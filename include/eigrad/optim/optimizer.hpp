@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
@@ -111,7 +112,9 @@ class ParamGroup {
       : params_(std::move(params)), options_(options.clone()) {}
   /// Copies the parameter handles and clones the options.
   ParamGroup(const ParamGroup& other)
-      : params_(other.params_), options_(other.options_ ? other.options_->clone() : nullptr) {}
+      : params_(other.params_),
+        options_(other.options_ ? other.options_->clone() : nullptr),
+        initial_lr_(other.initial_lr_) {}
   /// Copies the parameter handles and clones the options.
   ParamGroup& operator=(const ParamGroup& other) {
     if (this != &other) *this = ParamGroup(other);
@@ -138,9 +141,18 @@ class ParamGroup {
   /// The parameters.
   const std::vector<Tensor<T>>& params() const { return params_; }
 
+  /// PyTorch's `group['initial_lr']`: the learning rate the first LR scheduler attached to
+  /// the optimizer found in the group, and the base rate of every scheduler after it. Unset
+  /// until a scheduler is built with last_epoch = -1; checkpoints save and restore it.
+  const std::optional<double>& initial_lr() const { return initial_lr_; }
+  /// Sets (or, with std::nullopt, clears) the group's initial_lr; a scheduler resumed with
+  /// last_epoch != -1 needs it.
+  void set_initial_lr(std::optional<double> lr) { initial_lr_ = lr; }
+
  private:
   std::vector<Tensor<T>> params_;
   std::unique_ptr<OptimizerOptions> options_;
+  std::optional<double> initial_lr_;
 };
 
 /// What an optimizer keeps for one parameter between steps.
@@ -198,9 +210,9 @@ class Optimizer {
   /// The state of \p param; null before its first update.
   const ParamState<T>* state(const Tensor<T>& param) const;
 
-  /// Writes the state (every group's options, step counts and buffers) to \p path in the
-  /// safetensors format: buffers as tensors "state.<index>.<buffer>", the rest as
-  /// metadata. The write is atomic. IoError when it fails.
+  /// Writes the state (every group's options and initial_lr, step counts and buffers) to
+  /// \p path in the safetensors format: buffers as tensors "state.<index>.<buffer>", the
+  /// rest as metadata. The write is atomic. IoError when it fails.
   void save(const std::string& path) const;
 
   /// Restores what save() wrote, into an optimizer over parameters of the same shapes in
@@ -208,7 +220,7 @@ class Optimizer {
   /// unreadable or malformed file, ValueError for another optimizer kind, dtype or a
   /// different number of groups or parameters, ShapeError for a parameter or buffer of
   /// another shape, ValueError for invalid stored options. On any error the optimizer is
-  /// unchanged.
+  /// unchanged. Each group's initial_lr is restored as saved (cleared when the file has none).
   void load(const std::string& path);
 
  protected:
