@@ -28,8 +28,8 @@ Tensor<T> Adagrad<T>::initial_sum(const Tensor<T>& param) const {
   // own argument, i.e. the defaults, for every group. A group's value stays in its options
   // (and in checkpoints, as in PyTorch's state_dict) without effect; a checkpoint restores
   // the sums themselves, so a resumed run does not depend on either value.
-  return full<T>(param.shape(),
-                 static_cast<T>(this->template options_as<AdagradOptions>(this->defaults()).initial_accumulator_value()));
+  const auto& defaults = this->template options_as<AdagradOptions>(this->defaults());
+  return full<T>(param.shape(), static_cast<T>(defaults.initial_accumulator_value()));
 }
 
 template <class T>

@@ -79,13 +79,17 @@ class BasicAdam : public Optimizer<T> {
   BasicAdam(std::vector<Tensor<T>> params, const Options& defaults = Options())
       : BasicAdam(std::vector<ParamGroup<T>>{ParamGroup<T>(std::move(params))}, defaults) {}
 
+  /// "Adam" or "AdamW".
   std::string name() const override { return Variant == AdamVariant::AdamW ? "AdamW" : "Adam"; }
 
  protected:
+  /// Checks that \p options are this variant's and in range.
   void validate(const OptimizerOptions& options) const override;
+  /// "exp_avg", "exp_avg_sq" and, with AMSGrad, "max_exp_avg_sq".
   std::vector<std::string> buffer_names() const override {
     return {"exp_avg", "exp_avg_sq", "max_exp_avg_sq"};
   }
+  /// One step of the variant's rule for every parameter of \p group with a gradient.
   void update(ParamGroup<T>& group) override;
 };
 
