@@ -297,6 +297,78 @@ BOOST_AUTO_TEST_CASE(adagrad_variants_against_formulas) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(adagrad_sums_start_from_the_constructors_value_not_the_groups) {
+  // PyTorch 1.13: Adagrad([{'params': [p], 'initial_accumulator_value': 1.0}], lr=0.1) fills
+  // the sum from the constructor's initial_accumulator_value (0), not the group's: from p = 1
+  // one step with g = 2 gives 0.900000000005 (float64) and 0.8999999761581421 (float32),
+  // the sum 4 (with the group's value it would be 0.910557280904).
+  {
+    auto p = leaf({1.0});
+    Adagrad<double> opt({ParamGroup<double>({p}, AdagradOptions(0.1).initial_accumulator_value(1.0))},
+                        AdagradOptions(0.1));
+    BOOST_TEST(opt.state(p)->buffers.at("sum").item() == 0.0);
+    set_grad(p, {2.0});
+    opt.step();
+    BOOST_TEST(p.item() == 0.900000000005, boost::test_tools::tolerance(1e-15));
+    BOOST_TEST(opt.state(p)->buffers.at("sum").item() == 4.0);
+  }
+  {
+    auto p = leaf_t<float>({1.0f}, {1});
+    Adagrad<float> opt({ParamGroup<float>({p}, AdagradOptions(0.1).initial_accumulator_value(1.0))},
+                       AdagradOptions(0.1));
+    p.set_grad(from_vector<float>({2.0f}, {1}));
+    opt.step();
+    BOOST_TEST(p.item() == 0.8999999761581421f);
+  }
+  {
+    // Defaults 0.5, a group of its own (lr 0.2, initial_accumulator_value 2): PyTorch's sums
+    // start at 0.5 and p = [1, -2] moves to these after gradients [1, 0.5] and [-2, 3].
+    auto p = leaf({1.0, -2.0});
+    Adagrad<double> opt({ParamGroup<double>({p}, AdagradOptions(0.2).initial_accumulator_value(2.0))},
+                        AdagradOptions(0.1).initial_accumulator_value(0.5));
+    check_close(opt.state(p)->buffers.at("sum").to_vector(), {0.5, 0.5});
+    set_grad(p, {1.0, 0.5});
+    opt.step();
+    check_close(p.to_vector(), {0.8367006838277882, -2.1154700538245916}, 1e-15);
+    set_grad(p, {-2.0, 3.0});
+    opt.step();
+    check_close(p.to_vector(), {1.0072612569050037, -2.307623838384542}, 1e-15);
+    // A group added later (PyTorch leaves it without state, and its step fails) starts from
+    // the defaults' value too.
+    auto q = leaf({1.0});
+    opt.add_param_group(ParamGroup<double>({q}, AdagradOptions(0.2).initial_accumulator_value(2.0)));
+    BOOST_TEST(opt.state(q)->buffers.at("sum").item() == 0.5);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(adagrad_checkpoint_keeps_the_sums_whatever_the_initial_values) {
+  // The sums are saved as they are; the group's initial_accumulator_value is saved with its
+  // options (PyTorch's state_dict keeps it in param_groups too) but does not refill them. A
+  // resumed optimizer built with another constructor value continues as PyTorch's does after
+  // load_state_dict: p = 0.8552786404570042 after a second step with g = 1.
+  const std::string path = temp_path("eigrad_optim_adagrad_init");
+  auto p = leaf({1.0});
+  Adagrad<double> opt({ParamGroup<double>({p}, AdagradOptions(0.1).initial_accumulator_value(1.0))},
+                      AdagradOptions(0.1));
+  set_grad(p, {2.0});
+  opt.step();
+  opt.save(path);
+
+  auto q = leaf({p.item()});
+  Adagrad<double> resumed({ParamGroup<double>({q}, AdagradOptions(0.1).initial_accumulator_value(1.0))},
+                          AdagradOptions(0.1).initial_accumulator_value(3.0));
+  BOOST_TEST(resumed.state(q)->buffers.at("sum").item() == 3.0);
+  resumed.load(path);
+  std::filesystem::remove(path);
+  BOOST_TEST(resumed.state(q)->buffers.at("sum").item() == 4.0);
+  BOOST_TEST(resumed.state(q)->step == 1);
+  BOOST_TEST(static_cast<const AdagradOptions&>(resumed.param_groups()[0].options()).initial_accumulator_value() ==
+             1.0);
+  set_grad(q, {1.0});
+  resumed.step();
+  BOOST_TEST(q.item() == 0.8552786404570042, boost::test_tools::tolerance(1e-15));
+}
+
 // ==================================================================== float32 operation order
 
 BOOST_AUTO_TEST_CASE(float32_follows_pytorch_rounding_order) {
@@ -329,7 +401,7 @@ BOOST_AUTO_TEST_CASE(invalid_options_are_errors_naming_option_and_value) {
   auto p = leaf({1.0});
   using P = std::vector<Tensor<double>>;
   auto check = [&](const std::function<void()>& make, std::vector<std::string> parts) {
-    BOOST_CHECK_EXCEPTION(make(), std::invalid_argument, Mentions{std::move(parts)});
+    BOOST_CHECK_EXCEPTION(make(), ValueError, Mentions{std::move(parts)});
   };
   check([&] { SGD<double>(P{p}, SGDOptions(-0.1)); }, {"SGD", "lr", "-0.1"});
   check([&] { SGD<double>(P{p}, SGDOptions(0.1).momentum(-0.5)); }, {"SGD", "momentum", "-0.5"});
@@ -375,9 +447,9 @@ BOOST_AUTO_TEST_CASE(invalid_group_options_and_parameters) {
   auto b = leaf({2.0});
   SGD<double> opt({a}, SGDOptions(0.1));
   // A group's own options are validated too, and must be this optimizer's kind.
-  BOOST_CHECK_EXCEPTION(opt.add_param_group(ParamGroup<double>({b}, SGDOptions(-1))), std::invalid_argument,
+  BOOST_CHECK_EXCEPTION(opt.add_param_group(ParamGroup<double>({b}, SGDOptions(-1))), ValueError,
                         mentions("lr", "-1"));
-  BOOST_CHECK_EXCEPTION(opt.add_param_group(ParamGroup<double>({b}, AdamOptions())), std::invalid_argument,
+  BOOST_CHECK_EXCEPTION(opt.add_param_group(ParamGroup<double>({b}, AdamOptions())), ValueError,
                         mentions("SGDOptions"));
   // A parameter may appear once; it must be a defined leaf.
   BOOST_CHECK_EXCEPTION(opt.add_param_group(ParamGroup<double>({a})), ValueError, mentions("more than one"));
@@ -658,7 +730,7 @@ BOOST_AUTO_TEST_CASE(checkpoint_mismatches_are_typed_errors_and_change_nothing) 
   {
     auto m = meta;
     m["param_groups.0.lr"] = "-1";
-    expect_unchanged_after(good, m, std::invalid_argument("x"), {"lr", "-1"});
+    expect_unchanged_after(good, m, ValueError("x"), {"lr", "-1"});
   }
   {
     auto t = good;
@@ -717,11 +789,11 @@ BOOST_AUTO_TEST_CASE(make_optimizer_by_name_with_pytorch_option_names) {
   BOOST_TEST(make_optimizer<double>("adamw", {leaf({1.0})}, {})->param_groups()[0].options().get_lr() == 1e-3);
   BOOST_TEST(make_optimizer<double>("rmsprop", {leaf({1.0})}, {})->param_groups()[0].options().get_lr() == 1e-2);
 
-  BOOST_CHECK_EXCEPTION(make_optimizer<double>("lbfgs", {p}, {}), std::invalid_argument, mentions("lbfgs"));
-  BOOST_CHECK_EXCEPTION(make_optimizer<double>("sgd", {leaf({1.0})}, {{"momentum", 0.9}}), std::invalid_argument,
+  BOOST_CHECK_EXCEPTION(make_optimizer<double>("lbfgs", {p}, {}), ValueError, mentions("lbfgs"));
+  BOOST_CHECK_EXCEPTION(make_optimizer<double>("sgd", {leaf({1.0})}, {{"momentum", 0.9}}), ValueError,
                         mentions("lr"));
   BOOST_CHECK_EXCEPTION(make_optimizer<double>("sgd", {leaf({1.0})}, {{"lr", 0.1}, {"beta1", 0.9}}),
-                        std::invalid_argument, mentions("SGD", "beta1"));
-  BOOST_CHECK_EXCEPTION(make_optimizer<double>("adagrad", {leaf({1.0})}, {{"lr_decay", -1}}), std::invalid_argument,
+                        ValueError, mentions("SGD", "beta1"));
+  BOOST_CHECK_EXCEPTION(make_optimizer<double>("adagrad", {leaf({1.0})}, {{"lr_decay", -1}}), ValueError,
                         mentions("lr_decay", "-1"));
 }

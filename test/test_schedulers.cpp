@@ -3,10 +3,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 #include "eigrad/optim/adam.hpp"
 #include "eigrad/optim/schedulers.hpp"
@@ -148,22 +151,22 @@ BOOST_AUTO_TEST_CASE(schedulers_chain_like_pytorch) {
 
 BOOST_AUTO_TEST_CASE(invalid_scheduler_arguments) {
   Fixture f;
-  BOOST_CHECK_THROW(StepLR<float>(f.opt, 0), std::invalid_argument);
-  BOOST_CHECK_THROW(CosineAnnealingLR<float>(f.opt, 0), std::invalid_argument);
-  BOOST_CHECK_THROW(MultiStepLR<float>(f.opt, {3, -1}), std::invalid_argument);
+  BOOST_CHECK_THROW(StepLR<float>(f.opt, 0), ValueError);
+  BOOST_CHECK_THROW(CosineAnnealingLR<float>(f.opt, 0), ValueError);
+  BOOST_CHECK_THROW(MultiStepLR<float>(f.opt, {3, -1}), ValueError);
   BOOST_CHECK_THROW(LambdaLR<float>(f.opt, std::vector<LambdaLR<float>::Lambda>{[](std::int64_t) { return 1.0; }}),
-                    std::invalid_argument);
-  BOOST_CHECK_THROW(LambdaLR<float>(f.opt, LambdaLR<float>::Lambda()), std::invalid_argument);
+                    ValueError);
+  BOOST_CHECK_THROW(LambdaLR<float>(f.opt, LambdaLR<float>::Lambda()), ValueError);
   using R = ReduceLROnPlateau<float>;
-  BOOST_CHECK_THROW(R(f.opt, R::Options().factor(1.0)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().patience(-1)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().cooldown(-1)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().threshold(-1e-4)), std::invalid_argument);
-  BOOST_CHECK_THROW(R(f.opt, R::Options().min_lrs({0.0, 0.0, 0.0})), std::invalid_argument);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().factor(1.0)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().patience(-1)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().cooldown(-1)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().threshold(-1e-4)), ValueError);
+  BOOST_CHECK_THROW(R(f.opt, R::Options().min_lrs({0.0, 0.0, 0.0})), ValueError);
   try {
     StepLR<float>(f.opt, -2);
     BOOST_ERROR("no exception");
-  } catch (const std::invalid_argument& e) {
+  } catch (const ValueError& e) {
     BOOST_TEST(std::string(e.what()).find("step_size = -2") != std::string::npos);
   }
   // Construction errors leave the learning rates alone.
@@ -260,4 +263,395 @@ BOOST_AUTO_TEST_CASE(plateau_cooldown) {
   BOOST_TEST(!sched.in_cooldown());
   sched.step(1.0);                                       // bad again -> reduce
   BOOST_TEST(group_lrs(f.opt)[0] == 0.025, tt::tolerance(1e-15));
+}
+
+// ------------------------------------------------------------------ initial_lr, last_epoch,
+// SequentialLR, ChainedScheduler: every expected row computed by PyTorch 1.13.1 (float64 lr
+// lists), printed with repr().
+
+namespace {
+
+using Rows = std::vector<std::vector<double>>;
+
+// Checks the groups' lrs against want[0] now and want[k] after k calls of `step`.
+void check_rows(const Optimizer<float>& opt, const std::function<void()>& step, const Rows& want) {
+  for (std::size_t k = 0; k < want.size(); ++k) {
+    if (k > 0) step();
+    BOOST_TEST_CONTEXT("after " << k << " steps") {
+      const std::vector<double> lrs = group_lrs(opt);
+      BOOST_REQUIRE_EQUAL(lrs.size(), want[k].size());
+      for (std::size_t g = 0; g < lrs.size(); ++g) BOOST_TEST(lrs[g] == want[k][g], tt::tolerance(1e-14));
+    }
+  }
+}
+
+// Predicate for BOOST_CHECK_EXCEPTION: the message contains `part`.
+struct Mentions {
+  std::string part;
+  bool operator()(const std::exception& e) const {
+    const bool found = std::string(e.what()).find(part) != std::string::npos;
+    if (!found) BOOST_TEST_MESSAGE("message \"" << e.what() << "\" lacks \"" << part << "\"");
+    return found;
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_later_scheduler_takes_its_base_from_initial_lr) {
+  {
+    // SGD(lr 1), ExponentialLR(0.5) stepped once (lr 0.5), then LambdaLR(lambda = 1): the
+    // base is the initial_lr the first scheduler recorded, so PyTorch's lr is 1, not 0.5.
+    auto p = leaf();
+    SGD<float> opt({p}, SGDOptions(1.0));
+    BOOST_TEST(!opt.param_groups()[0].initial_lr().has_value());
+    ExponentialLR<float> decay(opt, 0.5);
+    decay.step();
+    BOOST_TEST(group_lrs(opt)[0] == 0.5);
+    LambdaLR<float> constant(opt, [](std::int64_t) { return 1.0; });
+    BOOST_TEST(group_lrs(opt)[0] == 1.0);
+    BOOST_TEST(constant.base_lrs() == std::vector<double>{1.0});
+    BOOST_TEST(*opt.param_groups()[0].initial_lr() == 1.0);
+  }
+  {
+    // ExponentialLR(0.9) stepped twice, then LambdaLR(1 / (e + 1)); both step each epoch.
+    Fixture f;
+    ExponentialLR<float> decay(f.opt, 0.9);
+    decay.step();
+    decay.step();
+    LambdaLR<float> inverse(f.opt, [](std::int64_t e) { return 1.0 / (static_cast<double>(e) + 1); });
+    check_rows(f.opt, [&] { decay.step(); inverse.step(); },
+               {{0.1, 0.05},
+                {0.05, 0.025},
+                {0.03333333333333333, 0.016666666666666666},
+                {0.025, 0.0125},
+                {0.020000000000000004, 0.010000000000000002},
+                {0.016666666666666666, 0.008333333333333333},
+                {0.014285714285714285, 0.007142857142857143}});
+  }
+  {
+    // StepLR(1, 0.5) stepped twice (lr 0.025), then CosineAnnealingLR(4, 0.001): the cosine
+    // swings between eta_min and the initial 0.1, not the 0.025 it found.
+    Fixture f;
+    StepLR<float> halve(f.opt, 1, 0.5);
+    halve.step();
+    halve.step();
+    CosineAnnealingLR<float> cosine(f.opt, 4, 0.001);
+    BOOST_TEST(cosine.base_lrs() == f.base);
+    check_rows(f.opt, [&] { cosine.step(); },
+               {{0.025, 0.0125},
+                {0.02148528137423857, 0.010815863991822647},
+                {0.012999999999999998, 0.006749999999999999},
+                {0.00451471862576143, 0.0026841360081773518},
+                {0.001, 0.001},
+                {0.015498214331265896, 0.008175883860929585},
+                {0.05050000000000001, 0.025500000000000005},
+                {0.08550178566873413, 0.04282411613907043},
+                {0.10000000000000003, 0.050000000000000024},
+                {0.08550178566873413, 0.04282411613907044},
+                {0.05050000000000003, 0.02550000000000002}});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(last_epoch_resumes_from_initial_lr) {
+  // Groups at lr (0.07, 0.02) with initial_lr (0.1, 0.05), as a checkpoint leaves them.
+  auto resumable = [](Fixture& f) {
+    f.opt.param_groups()[0].set_initial_lr(0.1);
+    f.opt.param_groups()[1].set_initial_lr(0.05);
+    f.opt.param_groups()[0].options().set_lr(0.07);
+    f.opt.param_groups()[1].options().set_lr(0.02);
+  };
+  {
+    // CosineAnnealingLR's first step after resuming uses the closed form (epoch 5), the
+    // following ones the recursion.
+    Fixture f;
+    resumable(f);
+    CosineAnnealingLR<float> sched(f.opt, 10, 0.001, /*last_epoch=*/4);
+    BOOST_TEST(sched.last_epoch() == 5);
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.0505, 0.025500000000000002},
+                {0.03520365877844011, 0.017929083637813793},
+                {0.02140463001152259, 0.011099261318834413},
+                {0.010453658778440109, 0.005679083637813791},
+                {0.0034227024433899004, 0.0021991153507687385},
+                {0.001, 0.001},
+                {0.0034227024433899004, 0.0021991153507687385},
+                {0.01045365877844014, 0.005679083637813806},
+                {0.02140463001152267, 0.011099261318834451},
+                {0.035203658778440255, 0.017929083637813863},
+                {0.05050000000000022, 0.025500000000000106}});
+    BOOST_TEST(sched.last_epoch() == 15);
+  }
+  {
+    // StepLR resumes from the current rates (chainable): epochs 5.. halve at 6 and 9.
+    Fixture f;
+    resumable(f);
+    StepLR<float> sched(f.opt, 3, 0.5, /*last_epoch=*/4);
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.07, 0.02}, {0.035, 0.01}, {0.035, 0.01}, {0.035, 0.01}, {0.0175, 0.005}, {0.0175, 0.005},
+                {0.0175, 0.005}});
+    BOOST_TEST(sched.last_epoch() == 11);
+  }
+  {
+    // LambdaLR resumes at base · lambda(5).
+    Fixture f;
+    resumable(f);
+    LambdaLR<float> sched(f.opt, [](std::int64_t e) { return std::pow(0.9, static_cast<double>(e)); }, 4);
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.05904900000000001, 0.029524500000000006},
+                {0.05314410000000001, 0.026572050000000003},
+                {0.04782969000000001, 0.023914845000000004},
+                {0.04304672100000001, 0.021523360500000005}});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(resuming_without_initial_lr_is_a_value_error_naming_the_group) {
+  {
+    // PyTorch: KeyError "param 'initial_lr' is not specified in param_groups[2] when
+    // resuming an optimizer" for a group added after the first scheduler.
+    Fixture f;
+    StepLR<float> first(f.opt, 3);
+    f.opt.add_param_group(ParamGroup<float>({leaf()}, SGDOptions(0.3)));
+    BOOST_CHECK_EXCEPTION(StepLR<float>(f.opt, 3, 0.1, 2), ValueError, Mentions{"param_groups[2]"});
+    BOOST_CHECK_EXCEPTION(StepLR<float>(f.opt, 3, 0.1, 2), ValueError, Mentions{"'initial_lr'"});
+    BOOST_TEST(!f.opt.param_groups()[2].initial_lr().has_value());
+  }
+  {
+    Fixture f;
+    BOOST_CHECK_EXCEPTION(ExponentialLR<float>(f.opt, 0.5, 0), ValueError, Mentions{"param_groups[0]"});
+    BOOST_TEST(!f.opt.param_groups()[0].initial_lr().has_value());
+    BOOST_TEST(group_lrs(f.opt) == f.base);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(initial_lr_travels_with_the_optimizer_checkpoint) {
+  // PyTorch: CosineAnnealingLR(6, 0.01) stepped 4 times, optimizer.state_dict() loaded into
+  // a fresh optimizer, CosineAnnealingLR(..., last_epoch=4) continues exactly as the
+  // uninterrupted scheduler's epochs 5 to 9.
+  const Rows epochs_5_to_9 = {{0.01602885682970026, 0.012679491924311226},
+                              {0.01, 0.01},
+                              {0.01602885682970026, 0.012679491924311226},
+                              {0.03250000000000001, 0.019999999999999997},
+                              {0.05500000000000004, 0.030000000000000006}};
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("eigrad_schedulers_" + std::to_string(::getpid()) + ".safetensors"))
+                               .string();
+  Fixture f;
+  CosineAnnealingLR<float> sched(f.opt, 6, 0.01);
+  for (int i = 0; i < 4; ++i) sched.step();
+  f.opt.save(path);
+
+  Fixture g;
+  g.opt.load(path);
+  std::filesystem::remove(path);
+  BOOST_TEST(*g.opt.param_groups()[0].initial_lr() == 0.1);
+  BOOST_TEST(*g.opt.param_groups()[1].initial_lr() == 0.05);
+  CosineAnnealingLR<float> resumed(g.opt, 6, 0.01, 4);
+  check_rows(g.opt, [&] { resumed.step(); }, epochs_5_to_9);
+  Rows uninterrupted = {{0.032500000000000015, 0.020000000000000004}};  // epoch 4, as saved
+  uninterrupted.insert(uninterrupted.end(), epochs_5_to_9.begin(), epochs_5_to_9.end());
+  check_rows(f.opt, [&] { sched.step(); }, uninterrupted);
+
+  // A checkpoint without initial_lr clears it, as PyTorch's load_state_dict replaces the groups.
+  Fixture plain;
+  plain.opt.save(path);
+  g.opt.load(path);
+  std::filesystem::remove(path);
+  BOOST_TEST(!g.opt.param_groups()[0].initial_lr().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(sequential_lr_switches_at_milestones_like_pytorch) {
+  {
+    // ExponentialLR(0.9) until epoch 3, then StepLR(2, 0.5) restarted at its epoch 0 (lr
+    // back to the initial 0.1).
+    Fixture f;
+    ExponentialLR<float> s1(f.opt, 0.9);
+    StepLR<float> s2(f.opt, 2, 0.5);
+    SequentialLR<float> sched(f.opt, {s1, s2}, {3});
+    BOOST_TEST(sched.last_epoch() == 0);
+    check_rows(f.opt, [&] { sched.step(); BOOST_TEST(sched.get_last_lr() == group_lrs(f.opt)); },
+               {{0.1, 0.05},
+                {0.09000000000000001, 0.045000000000000005},
+                {0.08100000000000002, 0.04050000000000001},
+                {0.1, 0.05},
+                {0.1, 0.05},
+                {0.05, 0.025},
+                {0.05, 0.025},
+                {0.025, 0.0125},
+                {0.025, 0.0125},
+                {0.0125, 0.00625},
+                {0.0125, 0.00625}});
+    BOOST_TEST(sched.last_epoch() == 10);
+    BOOST_TEST(s1.last_epoch() == 2);
+    BOOST_TEST(s2.last_epoch() == 7);
+  }
+  {
+    // A LambdaLR warm-up ((e + 1) / 4: building it set lr to 0.025), then
+    // CosineAnnealingLR(5, 0.01) from epoch 3: its epoch 0 is the closed form, the base rate.
+    Fixture f;
+    LambdaLR<float> warmup(f.opt, [](std::int64_t e) { return (static_cast<double>(e) + 1) / 4.0; });
+    CosineAnnealingLR<float> cosine(f.opt, 5, 0.01);
+    BOOST_TEST(group_lrs(f.opt) == (std::vector<double>{0.025, 0.0125}));
+    SequentialLR<float> sched(f.opt, {warmup, cosine}, {3});
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.025, 0.0125},
+                {0.05, 0.025},
+                {0.07500000000000001, 0.037500000000000006},
+                {0.1, 0.05},
+                {0.09140576474687263, 0.04618033988749895},
+                {0.06890576474687263, 0.03618033988749895},
+                {0.04109423525312736, 0.02381966011250105},
+                {0.018594235253127367, 0.013819660112501053},
+                {0.01, 0.01},
+                {0.018594235253127367, 0.013819660112501051},
+                {0.04109423525312739, 0.023819660112501057},
+                {0.06890576474687267, 0.03618033988749896},
+                {0.09140576474687269, 0.04618033988749897}});
+  }
+  {
+    // Three schedulers, milestones 2 and 5; the MultiStepLR restarts at its epoch 0 and then
+    // passes its milestones 1 and 3 (twice) on its own count.
+    Fixture f;
+    ExponentialLR<float> s1(f.opt, 0.5);
+    StepLR<float> s2(f.opt, 2, 0.1);
+    MultiStepLR<float> s3(f.opt, {1, 3, 3}, 0.5);
+    SequentialLR<float> sched(f.opt, {s1, s2, s3}, {2, 5});
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.1, 0.05},
+                {0.05, 0.025},
+                {0.1, 0.05},
+                {0.1, 0.05},
+                {0.010000000000000002, 0.005000000000000001},
+                {0.1, 0.05},
+                {0.05, 0.025},
+                {0.05, 0.025},
+                {0.0125, 0.00625},
+                {0.0125, 0.00625},
+                {0.0125, 0.00625}});
+  }
+  {
+    // A LambdaLR (no closed form) taking over at epoch 2 starts at base · lambda(0).
+    Fixture f;
+    ExponentialLR<float> s1(f.opt, 0.5);
+    LambdaLR<float> s2(f.opt, [](std::int64_t e) { return std::pow(0.8, static_cast<double>(e)) + 1.0; });
+    SequentialLR<float> sched(f.opt, {s1, s2}, {2});
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.1, 0.05},
+                {0.05, 0.025},
+                {0.2, 0.1},
+                {0.18000000000000002, 0.09000000000000001},
+                {0.16400000000000003, 0.08200000000000002},
+                {0.1512, 0.0756},
+                {0.14096000000000003, 0.07048000000000001}});
+  }
+  {
+    // last_epoch = 1 shifts SequentialLR's own count: the milestone 4 comes two steps early.
+    Fixture f;
+    ExponentialLR<float> s1(f.opt, 0.9);
+    ExponentialLR<float> s2(f.opt, 0.5);
+    SequentialLR<float> sched(f.opt, {s1, s2}, {4}, 1);
+    BOOST_TEST(sched.last_epoch() == 2);
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.1, 0.05},
+                {0.09000000000000001, 0.045000000000000005},
+                {0.1, 0.05},
+                {0.05, 0.025},
+                {0.025, 0.0125},
+                {0.0125, 0.00625},
+                {0.00625, 0.003125}});
+    BOOST_TEST(sched.last_epoch() == 8);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sequential_lr_errors) {
+  Fixture f;
+  ExponentialLR<float> s1(f.opt, 0.9);
+  StepLR<float> s2(f.opt, 2);
+  BOOST_CHECK_EXCEPTION(SequentialLR<float>(f.opt, {s1, s2}, {3, 5}), ValueError,
+                        Mentions{"number of schedulers 2 and the number of milestones to be equal to 2"});
+  BOOST_CHECK_EXCEPTION(SequentialLR<float>(f.opt, {}, {}), ValueError, Mentions{"number of schedulers 0"});
+  Fixture other;
+  ExponentialLR<float> foreign(other.opt, 0.9);
+  BOOST_CHECK_EXCEPTION(SequentialLR<float>(f.opt, {s1, foreign}, {3}), ValueError, Mentions{"index 1"});
+  f.opt.add_param_group(ParamGroup<float>({leaf()}, SGDOptions(0.3)));
+  BOOST_CHECK_EXCEPTION(SequentialLR<float>(f.opt, {s1, s2}, {3}), ValueError, Mentions{"param_groups[2]"});
+  BOOST_TEST(group_lrs(f.opt) == (std::vector<double>{0.1, 0.05, 0.3}));
+}
+
+BOOST_AUTO_TEST_CASE(chained_scheduler_steps_every_scheduler_in_order) {
+  {
+    Fixture f;
+    ExponentialLR<float> decay(f.opt, 0.9);
+    StepLR<float> halve(f.opt, 3, 0.5);
+    ChainedScheduler<float> sched({decay, halve});
+    BOOST_TEST(sched.get_last_lr() == f.base);
+    check_rows(f.opt, [&] { sched.step(); BOOST_TEST(sched.get_last_lr() == group_lrs(f.opt)); },
+               {{0.1, 0.05},
+                {0.09000000000000001, 0.045000000000000005},
+                {0.08100000000000002, 0.04050000000000001},
+                {0.03645000000000001, 0.018225000000000005},
+                {0.03280500000000001, 0.016402500000000004},
+                {0.02952450000000001, 0.014762250000000005},
+                {0.013286025000000005, 0.0066430125000000026},
+                {0.011957422500000005, 0.005978711250000003},
+                {0.010761680250000006, 0.005380840125000003},
+                {0.0048427561125000025, 0.0024213780562500013},
+                {0.004358480501250002, 0.002179240250625001}});
+  }
+  // A LambdaLR sets its rates from the base: after ExponentialLR it overrides it, before it
+  // it is multiplied by it.
+  const auto inverse = [](std::int64_t e) { return 1.0 / (static_cast<double>(e) + 1); };
+  {
+    Fixture f;
+    ExponentialLR<float> decay(f.opt, 0.5);
+    LambdaLR<float> lambda(f.opt, inverse);
+    ChainedScheduler<float> sched({decay, lambda});
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.1, 0.05},
+                {0.05, 0.025},
+                {0.03333333333333333, 0.016666666666666666},
+                {0.025, 0.0125},
+                {0.020000000000000004, 0.010000000000000002},
+                {0.016666666666666666, 0.008333333333333333}});
+  }
+  {
+    Fixture f;
+    ExponentialLR<float> decay(f.opt, 0.5);
+    LambdaLR<float> lambda(f.opt, inverse);
+    ChainedScheduler<float> sched({lambda, decay});
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.1, 0.05},
+                {0.025, 0.0125},
+                {0.016666666666666666, 0.008333333333333333},
+                {0.0125, 0.00625},
+                {0.010000000000000002, 0.005000000000000001},
+                {0.008333333333333333, 0.004166666666666667}});
+  }
+  {
+    // A SequentialLR (LambdaLR(0.5), then StepLR(2, 0.1) from epoch 2) chained with an
+    // ExponentialLR(0.9).
+    Fixture f;
+    LambdaLR<float> half(f.opt, [](std::int64_t) { return 0.5; });
+    StepLR<float> step(f.opt, 2, 0.1);
+    SequentialLR<float> sequence(f.opt, {half, step}, {2});
+    ExponentialLR<float> decay(f.opt, 0.9);
+    ChainedScheduler<float> sched({sequence, decay});
+    check_rows(f.opt, [&] { sched.step(); },
+               {{0.05, 0.025},
+                {0.045000000000000005, 0.022500000000000003},
+                {0.09000000000000001, 0.045000000000000005},
+                {0.08100000000000002, 0.04050000000000001},
+                {0.007290000000000001, 0.0036450000000000007},
+                {0.006561000000000002, 0.003280500000000001},
+                {0.0005904900000000002, 0.0002952450000000001},
+                {0.0005314410000000001, 0.00026572050000000006},
+                {4.782969000000001e-05, 2.3914845000000007e-05}});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(chained_scheduler_errors) {
+  Fixture f, other;
+  ExponentialLR<float> mine(f.opt, 0.9);
+  ExponentialLR<float> foreign(other.opt, 0.9);
+  BOOST_CHECK_EXCEPTION(ChainedScheduler<float>({}), ValueError, Mentions{"at least one"});
+  BOOST_CHECK_EXCEPTION(ChainedScheduler<float>({mine, foreign}), ValueError, Mentions{"index 0 and 1"});
 }

@@ -1,50 +1,18 @@
-// Adam: PyTorch 1.13's _single_tensor_adam, element by element in T, in PyTorch's order.
+// Adam and AdamW: PyTorch 1.13's _single_tensor_adam and _single_tensor_adamw, element by
+// element in T, in PyTorch's order. They differ only in where the weight decay enters.
 #include "eigrad/optim/adam.hpp"
 
 #include <cmath>
-#include <stdexcept>
 #include <vector>
 
 namespace eigrad::optim {
 
-std::vector<std::pair<std::string, double>> AdamOptions::values() const {
-  return {{"lr", lr_},
-          {"beta1", std::get<0>(betas_)},
-          {"beta2", std::get<1>(betas_)},
-          {"eps", eps_},
-          {"weight_decay", weight_decay_},
-          {"amsgrad", amsgrad_ ? 1.0 : 0.0},
-          {"maximize", maximize_ ? 1.0 : 0.0}};
-}
+namespace {
 
-void AdamOptions::set_values(const std::map<std::string, double>& v) {
-  const char* who = "AdamOptions";
-  lr_ = detail::option_value(v, who, "lr");
-  betas_ = {detail::option_value(v, who, "beta1"), detail::option_value(v, who, "beta2")};
-  eps_ = detail::option_value(v, who, "eps");
-  weight_decay_ = detail::option_value(v, who, "weight_decay");
-  amsgrad_ = detail::option_value(v, who, "amsgrad") != 0;
-  maximize_ = detail::option_value(v, who, "maximize") != 0;
-}
-
-namespace detail {
-
-void check_adam_options(const char* who, double lr, double beta1, double beta2, double eps,
-                        double weight_decay) {
-  check_non_negative(who, "lr", lr);
-  check_non_negative(who, "eps", eps);
-  if (!(beta1 >= 0 && beta1 < 1))
-    throw std::invalid_argument(std::string(who) + ": invalid beta1 = " + format_number(beta1) +
-                                " (betas must be in [0, 1))");
-  if (!(beta2 >= 0 && beta2 < 1))
-    throw std::invalid_argument(std::string(who) + ": invalid beta2 = " + format_number(beta2) +
-                                " (betas must be in [0, 1))");
-  check_non_negative(who, "weight_decay", weight_decay);
-}
-
+// The moment updates and the parameter step, after weight decay.
 template <class T>
-void adam_param_step(ParamState<T>& state, const Tensor<T>& p, const T* grad, double lr,
-                     double beta1_d, double beta2_d, double eps_d, bool amsgrad) {
+void adam_step(ParamState<T>& state, const Tensor<T>& p, const T* grad, double lr, double beta1_d,
+               double beta2_d, double eps_d, bool amsgrad) {
   const std::int64_t n = p.numel();
   Tensor<T>& exp_avg_t = state.buffers["exp_avg"];
   if (!exp_avg_t.defined()) exp_avg_t = zeros<T>(p.shape());
@@ -95,51 +63,51 @@ void adam_param_step(ParamState<T>& state, const Tensor<T>& p, const T* grad, do
   }
 }
 
-template void adam_param_step<float>(ParamState<float>&, const Tensor<float>&, const float*, double,
-                                     double, double, double, bool);
-template void adam_param_step<double>(ParamState<double>&, const Tensor<double>&, const double*,
-                                      double, double, double, double, bool);
+}  // namespace
 
-}  // namespace detail
-
-template <class T>
-Adam<T>::Adam(std::vector<ParamGroup<T>> groups, const AdamOptions& defaults)
+template <class T, AdamVariant Variant>
+BasicAdam<T, Variant>::BasicAdam(std::vector<ParamGroup<T>> groups, const Options& defaults)
     : Optimizer<T>(defaults.clone()) {
-  validate(defaults);
-  for (const auto& g : groups) this->add_param_group(g);
+  this->add_param_groups(groups);
 }
 
-template <class T>
-void Adam<T>::validate(const OptimizerOptions& options) const {
-  const auto* o = dynamic_cast<const AdamOptions*>(&options);
-  if (!o) throw std::invalid_argument("Adam: parameter group options must be AdamOptions");
-  detail::check_adam_options("Adam", o->lr(), std::get<0>(o->betas()), std::get<1>(o->betas()), o->eps(),
-                             o->weight_decay());
+template <class T, AdamVariant Variant>
+void BasicAdam<T, Variant>::validate(const OptimizerOptions& options) const {
+  const auto& o = this->template options_as<Options>(options);
+  const std::string who = name();
+  detail::check_non_negative(who, "lr", o.lr());
+  detail::check_non_negative(who, "eps", o.eps());
+  const auto [beta1, beta2] = o.betas();
+  EIGRAD_CHECK(beta1 >= 0 && beta1 < 1, ValueError, who, ": invalid beta1 = ", detail::format_number(beta1),
+               " (betas must be in [0, 1))");
+  EIGRAD_CHECK(beta2 >= 0 && beta2 < 1, ValueError, who, ": invalid beta2 = ", detail::format_number(beta2),
+               " (betas must be in [0, 1))");
+  detail::check_non_negative(who, "weight_decay", o.weight_decay());
 }
 
-template <class T>
-void Adam<T>::update(ParamGroup<T>& group) {
-  const auto& o = this->template options_of<AdamOptions>(group);
-  const T weight_decay = static_cast<T>(o.weight_decay());
+template <class T, AdamVariant Variant>
+void BasicAdam<T, Variant>::update(ParamGroup<T>& group) {
+  const auto& o = this->template options_as<Options>(group.options());
+  constexpr bool decoupled = Variant == AdamVariant::AdamW;
+  // AdamW's param.mul_(1 - lr * weight_decay): the factor is a Python float.
+  const T decay = static_cast<T>(1 - o.lr() * o.weight_decay());
   std::vector<T> g;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
-    this->check_update(p);
-    const std::int64_t n = p.numel();
-    const T* grad = p.grad().data();
-    const T* param = p.data();
-    g.assign(grad, grad + n);
-    if (o.maximize())
-      for (auto& v : g) v = -v;
-    if (o.weight_decay() != 0)
-      for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] + weight_decay * param[i];
-    detail::adam_param_step(this->mutable_state(p), p, g.data(), o.lr(), std::get<0>(o.betas()),
-                            std::get<1>(o.betas()), o.eps(), o.amsgrad());
+    this->gradient_for_update(p, o.maximize(), decoupled ? 0.0 : o.weight_decay(), g);
+    if (decoupled) {
+      T* param = p.data();
+      for (std::int64_t i = 0, n = p.numel(); i < n; ++i) param[i] = param[i] * decay;
+    }
+    adam_step(this->mutable_state(p), p, g.data(), o.lr(), std::get<0>(o.betas()), std::get<1>(o.betas()), o.eps(),
+              o.amsgrad());
     this->bump_version(p);
   }
 }
 
-template class Adam<float>;
-template class Adam<double>;
+template class BasicAdam<float, AdamVariant::Adam>;
+template class BasicAdam<double, AdamVariant::Adam>;
+template class BasicAdam<float, AdamVariant::AdamW>;
+template class BasicAdam<double, AdamVariant::AdamW>;
 
 }  // namespace eigrad::optim

@@ -2,7 +2,6 @@
 #include "eigrad/optim/factory.hpp"
 
 #include <cctype>
-#include <stdexcept>
 
 #include "eigrad/optim/adagrad.hpp"
 #include "eigrad/optim/adam.hpp"
@@ -29,8 +28,7 @@ Options with_values(Options defaults, const std::string& who, const std::map<std
     known += (known.empty() ? "" : ", ") + key;
   }
   for (const auto& [key, value] : given) {
-    if (!values.count(key))
-      throw std::invalid_argument(who + " has no option '" + key + "' (its options: " + known + ")");
+    EIGRAD_CHECK(values.count(key), ValueError, who, " has no option '", key, "' (its options: ", known, ")");
     values[key] = value;
   }
   defaults.set_values(values);
@@ -46,7 +44,7 @@ std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, std::vecto
                                              const std::map<std::string, double>& options) {
   const std::string kind = lower(name);
   if (kind == "sgd") {
-    if (!options.count("lr")) throw std::invalid_argument("SGD needs a learning rate 'lr' (it has no default)");
+    EIGRAD_CHECK(options.count("lr"), ValueError, "SGD needs a learning rate 'lr' (it has no default)");
     return std::make_unique<SGD<T>>(std::move(params), with_values(SGDOptions(0), "SGD", options));
   }
   if (kind == "rmsprop")
@@ -56,7 +54,7 @@ std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, std::vecto
     return std::make_unique<AdamW<T>>(std::move(params), with_values(AdamWOptions(), "AdamW", options));
   if (kind == "adagrad")
     return std::make_unique<Adagrad<T>>(std::move(params), with_values(AdagradOptions(), "Adagrad", options));
-  throw std::invalid_argument("unknown optimizer '" + name + "' (expected sgd, rmsprop, adam, adamw or adagrad)");
+  EIGRAD_FAIL(ValueError, "unknown optimizer '", name, "' (expected sgd, rmsprop, adam, adamw or adagrad)");
 }
 
 template std::unique_ptr<Optimizer<float>> make_optimizer<float>(const std::string&, std::vector<Tensor<float>>,

@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <set>
-#include <stdexcept>
 
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/io/safetensors.hpp"
@@ -18,6 +17,8 @@ namespace {
 constexpr const char* kFormatKey = "eigrad.optimizer";
 constexpr const char* kDtypeKey = "eigrad.dtype";
 constexpr const char* kGroupsKey = "param_groups";
+// Metadata key, after "param_groups.<g>.", of the group's initial_lr (only when it has one).
+constexpr const char* kInitialLrKey = "initial_lr";
 
 std::string join(const std::vector<std::int64_t>& values) {
   std::string s;
@@ -33,14 +34,13 @@ std::string where(const std::string& path) { return "optimizer checkpoint '" + p
 const std::string& meta_value(const std::map<std::string, std::string>& meta, const std::string& key,
                               const std::string& path) {
   auto it = meta.find(key);
-  if (it == meta.end()) throw IoError(where(path) + "metadata key \"" + key + "\" is missing");
+  EIGRAD_CHECK(it != meta.end(), IoError, where(path), "metadata key \"", key, "\" is missing");
   return it->second;
 }
 
 std::int64_t parse_int(const std::string& text, const std::string& what, const std::string& path) {
-  if (text.empty() || text.size() > 18 ||
-      text.find_first_not_of("0123456789") != std::string::npos)
-    throw IoError(where(path) + what + " is not a non-negative integer: \"" + text + "\"");
+  EIGRAD_CHECK(!text.empty() && text.size() <= 18 && text.find_first_not_of("0123456789") == std::string::npos,
+               IoError, where(path), what, " is not a non-negative integer: \"", text, "\"");
   return std::stoll(text);
 }
 
@@ -49,8 +49,8 @@ double parse_double(const std::string& text, const std::string& what, const std:
   char* end = nullptr;
   errno = 0;
   const double v = std::strtod(begin, &end);
-  if (text.empty() || end != begin + text.size() || errno == ERANGE)
-    throw IoError(where(path) + what + " is not a number: \"" + text + "\"");
+  EIGRAD_CHECK(!text.empty() && end == begin + text.size() && errno != ERANGE, IoError, where(path), what,
+               " is not a number: \"", text, "\"");
   return v;
 }
 
@@ -82,16 +82,9 @@ std::string format_number(double v) {
   return buf;
 }
 
-void check_non_negative(const char* who, const char* option, double v) {
-  if (!(v >= 0))
-    throw std::invalid_argument(std::string(who) + ": invalid " + option + " = " + format_number(v) +
-                                " (must be >= 0)");
-}
-
 double option_value(const std::map<std::string, double>& values, const char* who, const char* key) {
   auto it = values.find(key);
-  if (it == values.end())
-    throw IoError(std::string(who) + ": option \"" + key + "\" is missing");
+  EIGRAD_CHECK(it != values.end(), IoError, who, ": option \"", key, "\" is missing");
   return it->second;
 }
 
@@ -109,13 +102,19 @@ void Optimizer<T>::add_param_group(const ParamGroup<T>& group) {
     const Tensor<T>& p = added.params()[i];
     const std::string which = name() + ": parameter " + std::to_string(i) + " of group " +
                               std::to_string(groups_.size());
-    if (!p.defined()) throw ValueError(which + " is an undefined tensor");
-    if (!p.is_leaf()) throw ValueError(which + " is not a leaf tensor (can't optimize a non-leaf Tensor)");
-    if (!seen.insert(p.id()).second)
-      throw ValueError(which + " appears in more than one place in the parameter groups");
+    EIGRAD_CHECK(p.defined(), ValueError, which, " is an undefined tensor");
+    EIGRAD_CHECK(p.is_leaf(), ValueError, which, " is not a leaf tensor (can't optimize a non-leaf Tensor)");
+    EIGRAD_CHECK(seen.insert(p.id()).second, ValueError, which,
+                 " appears in more than one place in the parameter groups");
   }
   groups_.push_back(std::move(added));
   init_group(groups_.back());
+}
+
+template <class T>
+void Optimizer<T>::add_param_groups(const std::vector<ParamGroup<T>>& groups) {
+  validate(*defaults_);
+  for (const auto& g : groups) add_param_group(g);
 }
 
 template <class T>
@@ -174,14 +173,23 @@ ParamState<T>& Optimizer<T>::mutable_state(const Tensor<T>& param) {
 }
 
 template <class T>
-void Optimizer<T>::check_update(const Tensor<T>& param) const {
+void Optimizer<T>::gradient_for_update(const Tensor<T>& param, bool maximize, double weight_decay,
+                                       std::vector<T>& g) const {
   const Tensor<T>& grad = param.grad();
-  if (!param.device().is_cpu() || !grad.device().is_cpu())
-    throw DeviceError(name() + ": parameters and gradients must be on the CPU; got parameter on " +
-                      param.device().str() + ", gradient on " + grad.device().str());
-  if (grad.shape() != param.shape())
-    throw ShapeError(name() + ": gradient of shape " + to_string(grad.shape()) +
-                     " for a parameter of shape " + to_string(param.shape()));
+  EIGRAD_CHECK(param.device().is_cpu() && grad.device().is_cpu(), DeviceError, name(),
+               ": parameters and gradients must be on the CPU; got parameter on ", param.device().str(),
+               ", gradient on ", grad.device().str());
+  EIGRAD_CHECK(grad.shape() == param.shape(), ShapeError, name(), ": gradient of shape ", to_string(grad.shape()),
+               " for a parameter of shape ", to_string(param.shape()));
+  const std::int64_t n = param.numel();
+  g.assign(grad.data(), grad.data() + n);
+  if (maximize)
+    for (auto& v : g) v = -v;
+  if (weight_decay != 0) {
+    const T decay = static_cast<T>(weight_decay);
+    const T* p = param.data();
+    for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] + decay * p[i];
+  }
 }
 
 template <class T>
@@ -207,6 +215,7 @@ void Optimizer<T>::save(const std::string& path) const {
     }
     meta[prefix + "params"] = join(indices);
     for (const auto& [key, value] : groups_[g].options().values()) meta[prefix + key] = detail::format_number(value);
+    if (groups_[g].initial_lr()) meta[prefix + kInitialLrKey] = detail::format_number(*groups_[g].initial_lr());
   }
   io::save_safetensors(path, tensors, meta);
 }
@@ -217,38 +226,33 @@ void Optimizer<T>::load(const std::string& path) {
   const io::TensorDict tensors = io::load_safetensors(path, &meta);
 
   const std::string& kind = meta_value(meta, kFormatKey, path);
-  if (kind != name())
-    throw ValueError(where(path) + "it holds the state of " + kind + ", not of " + name());
+  EIGRAD_CHECK(kind == name(), ValueError, where(path), "it holds the state of ", kind, ", not of ", name());
   const std::string& dtype = meta_value(meta, kDtypeKey, path);
-  if (dtype != dtype_name<T>())
-    throw ValueError(where(path) + "it holds " + dtype + " state, this optimizer is " + dtype_name<T>());
+  EIGRAD_CHECK(dtype == dtype_name<T>(), ValueError, where(path), "it holds ", dtype, " state, this optimizer is ",
+               dtype_name<T>());
   const std::int64_t group_count = parse_int(meta_value(meta, kGroupsKey, path), "param_groups", path);
-  if (group_count != static_cast<std::int64_t>(groups_.size()))
-    throw ValueError(where(path) + "it holds " + std::to_string(group_count) +
-                     " parameter groups, this optimizer has " + std::to_string(groups_.size()));
+  EIGRAD_CHECK(group_count == static_cast<std::int64_t>(groups_.size()), ValueError, where(path), "it holds ",
+               group_count, " parameter groups, this optimizer has ", groups_.size());
 
   // Everything is checked and built aside first; the optimizer changes only at the end.
   const std::vector<Tensor<T>> params = parameters();
   std::vector<std::unique_ptr<OptimizerOptions>> new_options;
+  std::vector<std::optional<double>> new_initial_lrs;
   std::int64_t index = 0;
   for (std::size_t g = 0; g < groups_.size(); ++g) {
     const std::string prefix = std::string(kGroupsKey) + "." + std::to_string(g) + ".";
     const auto indices = parse_list(meta_value(meta, prefix + "params", path), prefix + "params", path);
-    if (indices.size() != groups_[g].params().size())
-      throw ValueError(where(path) + "group " + std::to_string(g) + " holds " +
-                       std::to_string(indices.size()) + " parameters, this optimizer's has " +
-                       std::to_string(groups_[g].params().size()));
+    EIGRAD_CHECK(indices.size() == groups_[g].params().size(), ValueError, where(path), "group ", g, " holds ",
+                 indices.size(), " parameters, this optimizer's has ", groups_[g].params().size());
     for (std::int64_t i : indices) {
-      if (i != index)
-        throw IoError(where(path) + prefix + "params lists index " + std::to_string(i) +
-                      " where " + std::to_string(index) + " was expected");
+      EIGRAD_CHECK(i == index, IoError, where(path), prefix, "params lists index ", i, " where ", index,
+                   " was expected");
       const std::string key = "params." + std::to_string(i) + ".shape";
       const auto stored = parse_list(meta_value(meta, key, path), key, path);
       const Shape& shape = params[static_cast<std::size_t>(i)].shape();
-      if (Shape(stored.begin(), stored.end()) != shape)
-        throw ShapeError(where(path) + "parameter " + std::to_string(i) + " has shape " +
-                         to_string(Shape(stored.begin(), stored.end())) + " in the file, " +
-                         to_string(shape) + " in this optimizer");
+      EIGRAD_CHECK(Shape(stored.begin(), stored.end()) == shape, ShapeError, where(path), "parameter ", i,
+                   " has shape ", to_string(Shape(stored.begin(), stored.end())), " in the file, ", to_string(shape),
+                   " in this optimizer");
       ++index;
     }
     std::map<std::string, double> values;
@@ -261,6 +265,10 @@ void Optimizer<T>::load(const std::string& path) {
     options->set_values(values);
     validate(*options);
     new_options.push_back(std::move(options));
+    const auto initial_lr = meta.find(prefix + kInitialLrKey);
+    new_initial_lrs.push_back(initial_lr == meta.end()
+                                  ? std::nullopt
+                                  : std::optional<double>(parse_double(initial_lr->second, initial_lr->first, path)));
   }
 
   std::unordered_map<const void*, ParamState<T>> new_state;
@@ -268,39 +276,37 @@ void Optimizer<T>::load(const std::string& path) {
   for (const auto& [key, value] : meta) {
     if (key.rfind("state.", 0) != 0) continue;
     const std::size_t dot = key.find('.', 6);
-    if (dot == std::string::npos || key.substr(dot + 1) != "step")
-      throw IoError(where(path) + "unexpected metadata key \"" + key + "\"");
+    EIGRAD_CHECK(dot != std::string::npos && key.substr(dot + 1) == "step", IoError, where(path),
+                 "unexpected metadata key \"", key, "\"");
     const std::int64_t i = parse_int(key.substr(6, dot - 6), "the index in \"" + key + "\"", path);
-    if (i >= index)
-      throw ValueError(where(path) + "state for parameter " + std::to_string(i) +
-                       ", this optimizer has " + std::to_string(index) + " parameters");
+    EIGRAD_CHECK(i < index, ValueError, where(path), "state for parameter ", i, ", this optimizer has ", index,
+                 " parameters");
     new_state[params[static_cast<std::size_t>(i)].id()].step = parse_int(value, key, path);
   }
   for (const auto& [key, entry] : tensors) {
     const std::size_t dot = key.find('.', 6);
-    if (key.rfind("state.", 0) != 0 || dot == std::string::npos)
-      throw IoError(where(path) + "unexpected tensor \"" + key + "\"");
+    EIGRAD_CHECK(key.rfind("state.", 0) == 0 && dot != std::string::npos, IoError, where(path),
+                 "unexpected tensor \"", key, "\"");
     const std::int64_t i = parse_int(key.substr(6, dot - 6), "the index in \"" + key + "\"", path);
     const std::string buffer = key.substr(dot + 1);
-    if (std::find(allowed.begin(), allowed.end(), buffer) == allowed.end())
-      throw IoError(where(path) + "tensor \"" + key + "\": " + name() + " keeps no buffer named \"" +
-                    buffer + "\"");
-    if (i >= index)
-      throw ValueError(where(path) + "tensor \"" + key + "\" is for parameter " + std::to_string(i) +
-                       ", this optimizer has " + std::to_string(index) + " parameters");
+    EIGRAD_CHECK(std::find(allowed.begin(), allowed.end(), buffer) != allowed.end(), IoError, where(path),
+                 "tensor \"", key, "\": ", name(), " keeps no buffer named \"", buffer, "\"");
+    EIGRAD_CHECK(i < index, ValueError, where(path), "tensor \"", key, "\" is for parameter ", i,
+                 ", this optimizer has ", index, " parameters");
     const Tensor<T>& param = params[static_cast<std::size_t>(i)];
     auto it = new_state.find(param.id());
-    if (it == new_state.end())
-      throw IoError(where(path) + "tensor \"" + key + "\" has no step count \"state." +
-                    std::to_string(i) + ".step\"");
+    EIGRAD_CHECK(it != new_state.end(), IoError, where(path), "tensor \"", key, "\" has no step count \"state.",
+                 i, ".step\"");
     Tensor<T> t = io::from_entry<T>(entry);
-    if (t.shape() != param.shape())
-      throw ShapeError(where(path) + "tensor \"" + key + "\" has shape " + to_string(t.shape()) +
-                       ", its parameter " + to_string(param.shape()));
+    EIGRAD_CHECK(t.shape() == param.shape(), ShapeError, where(path), "tensor \"", key, "\" has shape ",
+                 to_string(t.shape()), ", its parameter ", to_string(param.shape()));
     it->second.buffers[buffer] = t;
   }
 
-  for (std::size_t g = 0; g < groups_.size(); ++g) groups_[g].set_options(std::move(new_options[g]));
+  for (std::size_t g = 0; g < groups_.size(); ++g) {
+    groups_[g].set_options(std::move(new_options[g]));
+    groups_[g].set_initial_lr(new_initial_lrs[g]);
+  }
   state_ = std::move(new_state);
 }
 

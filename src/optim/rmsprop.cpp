@@ -2,54 +2,29 @@
 #include "eigrad/optim/rmsprop.hpp"
 
 #include <cmath>
-#include <stdexcept>
 #include <vector>
 
 namespace eigrad::optim {
 
-std::vector<std::pair<std::string, double>> RMSpropOptions::values() const {
-  return {{"lr", lr_},
-          {"alpha", alpha_},
-          {"eps", eps_},
-          {"weight_decay", weight_decay_},
-          {"momentum", momentum_},
-          {"centered", centered_ ? 1.0 : 0.0},
-          {"maximize", maximize_ ? 1.0 : 0.0}};
-}
-
-void RMSpropOptions::set_values(const std::map<std::string, double>& v) {
-  const char* who = "RMSpropOptions";
-  lr_ = detail::option_value(v, who, "lr");
-  alpha_ = detail::option_value(v, who, "alpha");
-  eps_ = detail::option_value(v, who, "eps");
-  weight_decay_ = detail::option_value(v, who, "weight_decay");
-  momentum_ = detail::option_value(v, who, "momentum");
-  centered_ = detail::option_value(v, who, "centered") != 0;
-  maximize_ = detail::option_value(v, who, "maximize") != 0;
-}
-
 template <class T>
 RMSprop<T>::RMSprop(std::vector<ParamGroup<T>> groups, const RMSpropOptions& defaults)
     : Optimizer<T>(defaults.clone()) {
-  validate(defaults);
-  for (const auto& g : groups) this->add_param_group(g);
+  this->add_param_groups(groups);
 }
 
 template <class T>
 void RMSprop<T>::validate(const OptimizerOptions& options) const {
-  const auto* o = dynamic_cast<const RMSpropOptions*>(&options);
-  if (!o) throw std::invalid_argument("RMSprop: parameter group options must be RMSpropOptions");
-  detail::check_non_negative("RMSprop", "lr", o->lr());
-  detail::check_non_negative("RMSprop", "eps", o->eps());
-  detail::check_non_negative("RMSprop", "momentum", o->momentum());
-  detail::check_non_negative("RMSprop", "weight_decay", o->weight_decay());
-  detail::check_non_negative("RMSprop", "alpha", o->alpha());
+  const auto& o = this->template options_as<RMSpropOptions>(options);
+  detail::check_non_negative("RMSprop", "lr", o.lr());
+  detail::check_non_negative("RMSprop", "eps", o.eps());
+  detail::check_non_negative("RMSprop", "momentum", o.momentum());
+  detail::check_non_negative("RMSprop", "weight_decay", o.weight_decay());
+  detail::check_non_negative("RMSprop", "alpha", o.alpha());
 }
 
 template <class T>
 void RMSprop<T>::update(ParamGroup<T>& group) {
-  const auto& o = this->template options_of<RMSpropOptions>(group);
-  const T weight_decay = static_cast<T>(o.weight_decay());
+  const auto& o = this->template options_as<RMSpropOptions>(group.options());
   const T alpha = static_cast<T>(o.alpha());
   const T one_minus_alpha = static_cast<T>(1 - o.alpha());
   const T eps = static_cast<T>(o.eps());
@@ -58,20 +33,14 @@ void RMSprop<T>::update(ParamGroup<T>& group) {
   std::vector<T> g, avg;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
-    this->check_update(p);
+    this->gradient_for_update(p, o.maximize(), o.weight_decay(), g);
     const std::int64_t n = p.numel();
     ParamState<T>& state = this->mutable_state(p);
     Tensor<T>& square_avg_t = state.buffers["square_avg"];
     if (!square_avg_t.defined()) square_avg_t = zeros<T>(p.shape());
     state.step += 1;
     T* param = p.data();
-    const T* grad = p.grad().data();
     T* square_avg = square_avg_t.data();
-    g.assign(grad, grad + n);
-    if (o.maximize())
-      for (auto& v : g) v = -v;
-    if (o.weight_decay() != 0)
-      for (std::int64_t i = 0; i < n; ++i) g[i] = g[i] + weight_decay * param[i];
     // square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha); ATen's addcmul is
     // self + value * t1 * t2, evaluated left to right.
     for (std::int64_t i = 0; i < n; ++i) square_avg[i] = square_avg[i] * alpha;

@@ -1,70 +1,39 @@
 // SGD: PyTorch 1.13's _single_tensor_sgd, element by element in T, in PyTorch's order.
 #include "eigrad/optim/sgd.hpp"
 
-#include <stdexcept>
 #include <vector>
 
 namespace eigrad::optim {
 
-std::vector<std::pair<std::string, double>> SGDOptions::values() const {
-  return {{"lr", lr_},
-          {"momentum", momentum_},
-          {"dampening", dampening_},
-          {"weight_decay", weight_decay_},
-          {"nesterov", nesterov_ ? 1.0 : 0.0},
-          {"maximize", maximize_ ? 1.0 : 0.0}};
-}
-
-void SGDOptions::set_values(const std::map<std::string, double>& v) {
-  const char* who = "SGDOptions";
-  lr_ = detail::option_value(v, who, "lr");
-  momentum_ = detail::option_value(v, who, "momentum");
-  dampening_ = detail::option_value(v, who, "dampening");
-  weight_decay_ = detail::option_value(v, who, "weight_decay");
-  nesterov_ = detail::option_value(v, who, "nesterov") != 0;
-  maximize_ = detail::option_value(v, who, "maximize") != 0;
-}
-
 template <class T>
-SGD<T>::SGD(std::vector<ParamGroup<T>> groups, const SGDOptions& defaults)
-    : Optimizer<T>(defaults.clone()) {
-  validate(defaults);
-  for (const auto& g : groups) this->add_param_group(g);
+SGD<T>::SGD(std::vector<ParamGroup<T>> groups, const SGDOptions& defaults) : Optimizer<T>(defaults.clone()) {
+  this->add_param_groups(groups);
 }
 
 template <class T>
 void SGD<T>::validate(const OptimizerOptions& options) const {
-  const auto* o = dynamic_cast<const SGDOptions*>(&options);
-  if (!o) throw std::invalid_argument("SGD: parameter group options must be SGDOptions");
-  detail::check_non_negative("SGD", "lr", o->lr());
-  detail::check_non_negative("SGD", "momentum", o->momentum());
-  detail::check_non_negative("SGD", "weight_decay", o->weight_decay());
-  if (o->nesterov() && (o->momentum() <= 0 || o->dampening() != 0))
-    throw std::invalid_argument(
-        "SGD: nesterov = true requires momentum > 0 and dampening = 0, got momentum = " +
-        detail::format_number(o->momentum()) + ", dampening = " + detail::format_number(o->dampening()));
+  const auto& o = this->template options_as<SGDOptions>(options);
+  detail::check_non_negative("SGD", "lr", o.lr());
+  detail::check_non_negative("SGD", "momentum", o.momentum());
+  detail::check_non_negative("SGD", "weight_decay", o.weight_decay());
+  EIGRAD_CHECK(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0), ValueError,
+               "SGD: nesterov = true requires momentum > 0 and dampening = 0, got momentum = ",
+               detail::format_number(o.momentum()), ", dampening = ", detail::format_number(o.dampening()));
 }
 
 template <class T>
 void SGD<T>::update(ParamGroup<T>& group) {
-  const auto& o = this->template options_of<SGDOptions>(group);
+  const auto& o = this->template options_as<SGDOptions>(group.options());
   // Python floats become T when they meet a T tensor, as ATen's scalar arguments do.
-  const T weight_decay = static_cast<T>(o.weight_decay());
   const T momentum = static_cast<T>(o.momentum());
   const T one_minus_dampening = static_cast<T>(1 - o.dampening());
   const T neg_lr = static_cast<T>(-o.lr());
   std::vector<T> d_p;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
-    this->check_update(p);
+    this->gradient_for_update(p, o.maximize(), o.weight_decay(), d_p);
     const std::int64_t n = p.numel();
     T* param = p.data();
-    const T* grad = p.grad().data();
-    d_p.assign(grad, grad + n);
-    if (o.maximize())
-      for (auto& v : d_p) v = -v;
-    if (o.weight_decay() != 0)
-      for (std::int64_t i = 0; i < n; ++i) d_p[i] = d_p[i] + weight_decay * param[i];
     if (o.momentum() != 0) {
       Tensor<T>& buf = this->mutable_state(p).buffers["momentum_buffer"];
       if (!buf.defined()) {

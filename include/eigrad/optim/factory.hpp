@@ -18,8 +18,8 @@ std::vector<std::string> optimizer_names();
 /// \p options uses PyTorch's keyword names ("lr", "momentum", "dampening", "weight_decay",
 /// "nesterov", "alpha", "eps", "centered", "beta1", "beta2", "amsgrad", "lr_decay",
 /// "initial_accumulator_value", "maximize"; switches as 0 or 1); those absent take
-/// PyTorch's defaults. std::invalid_argument for an unknown name, an option the optimizer
-/// does not have, a missing "lr" for SGD, or an invalid value.
+/// PyTorch's defaults. ValueError for an unknown name, an option the optimizer does not
+/// have, a missing "lr" for SGD, or an invalid value.
 template <class T>
 std::unique_ptr<Optimizer<T>> make_optimizer(const std::string& name, std::vector<Tensor<T>> params,
                                              const std::map<std::string, double>& options);

@@ -12,12 +12,15 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "eigrad/arg.hpp"
+#include "eigrad/errors.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::optim {
@@ -42,6 +45,55 @@ class OptimizerOptions {
   virtual void set_values(const std::map<std::string, double>& values) = 0;
 };
 
+/// \cond INTERNAL
+namespace detail {
+/// Shortest decimal text of \p v that reads back exactly (for messages and checkpoints).
+std::string format_number(double v);
+/// ValueError "WHO: invalid OPTION = VALUE (must be >= 0)" unless v >= 0 (NaN is refused too).
+inline void check_non_negative(const std::string& who, const char* option, double v) {
+  EIGRAD_CHECK(v >= 0, ValueError, who, ": invalid ", option, " = ", format_number(v), " (must be >= 0)");
+}
+/// The same for a count (patience, cooldown).
+inline void check_non_negative(const std::string& who, const char* option, std::int64_t v) {
+  EIGRAD_CHECK(v >= 0, ValueError, who, ": invalid ", option, " = ", v, " (must be >= 0)");
+}
+/// values.at(key), or IoError naming \p who and \p key.
+double option_value(const std::map<std::string, double>& values, const char* who, const char* key);
+
+/// OptimizerOptions written once for every options struct. \p Options names itself in
+/// `kName` and lists its options, in checkpoint order, in
+/// `template <class Self, class Visitor> static void visit(Self& self, Visitor&& f)`, which
+/// calls f(PyTorch name, option) for each (a double or, for a switch, a bool).
+template <class Options>
+class OptionsBase : public OptimizerOptions {
+ public:
+  std::unique_ptr<OptimizerOptions> clone() const override { return std::make_unique<Options>(self()); }
+  double get_lr() const override { return self().lr(); }
+  void set_lr(double lr) override { self().lr(lr); }
+  std::vector<std::pair<std::string, double>> values() const override {
+    std::vector<std::pair<std::string, double>> out;
+    Options::visit(self(), [&out](const char* name, const auto& option) {
+      out.emplace_back(name, static_cast<double>(option));
+    });
+    return out;
+  }
+  void set_values(const std::map<std::string, double>& values) override {
+    Options::visit(self(), [&values](const char* name, auto& option) {
+      const double value = option_value(values, Options::kName, name);
+      if constexpr (std::is_same_v<std::decay_t<decltype(option)>, bool>)
+        option = value != 0;
+      else
+        option = value;
+    });
+  }
+
+ private:
+  const Options& self() const { return static_cast<const Options&>(*this); }
+  Options& self() { return static_cast<Options&>(*this); }
+};
+}  // namespace detail
+/// \endcond
+
 /// A set of parameters updated with the same options. A group built without options takes
 /// the optimizer's defaults when it is added.
 template <class T>
@@ -60,13 +112,12 @@ class ParamGroup {
       : params_(std::move(params)), options_(options.clone()) {}
   /// Copies the parameter handles and clones the options.
   ParamGroup(const ParamGroup& other)
-      : params_(other.params_), options_(other.options_ ? other.options_->clone() : nullptr) {}
+      : params_(other.params_),
+        options_(other.options_ ? other.options_->clone() : nullptr),
+        initial_lr_(other.initial_lr_) {}
   /// Copies the parameter handles and clones the options.
   ParamGroup& operator=(const ParamGroup& other) {
-    if (this != &other) {
-      params_ = other.params_;
-      options_ = other.options_ ? other.options_->clone() : nullptr;
-    }
+    if (this != &other) *this = ParamGroup(other);
     return *this;
   }
   /// Moves.
@@ -78,14 +129,11 @@ class ParamGroup {
   bool has_options() const { return static_cast<bool>(options_); }
   /// The group's options; ValueError when none are set.
   OptimizerOptions& options() {
-    if (!options_) throw ValueError("ParamGroup: this group has no options yet");
+    EIGRAD_CHECK(options_, ValueError, "ParamGroup: this group has no options yet");
     return *options_;
   }
   /// The group's options; ValueError when none are set.
-  const OptimizerOptions& options() const {
-    if (!options_) throw ValueError("ParamGroup: this group has no options yet");
-    return *options_;
-  }
+  const OptimizerOptions& options() const { return const_cast<ParamGroup&>(*this).options(); }
   /// Replaces the group's options.
   void set_options(std::unique_ptr<OptimizerOptions> options) { options_ = std::move(options); }
   /// The parameters (handles sharing data with the model's).
@@ -93,9 +141,18 @@ class ParamGroup {
   /// The parameters.
   const std::vector<Tensor<T>>& params() const { return params_; }
 
+  /// PyTorch's `group['initial_lr']`: the learning rate the first LR scheduler attached to
+  /// the optimizer found in the group, and the base rate of every scheduler after it. Unset
+  /// until a scheduler is built with last_epoch = -1; checkpoints save and restore it.
+  const std::optional<double>& initial_lr() const { return initial_lr_; }
+  /// Sets (or, with std::nullopt, clears) the group's initial_lr; a scheduler resumed with
+  /// last_epoch != -1 needs it.
+  void set_initial_lr(std::optional<double> lr) { initial_lr_ = lr; }
+
  private:
   std::vector<Tensor<T>> params_;
   std::unique_ptr<OptimizerOptions> options_;
+  std::optional<double> initial_lr_;
 };
 
 /// What an optimizer keeps for one parameter between steps.
@@ -126,8 +183,8 @@ class Optimizer {
   virtual std::string name() const = 0;
 
   /// Adds a group of parameters. Without options it takes a copy of the defaults; its
-  /// options are validated (std::invalid_argument naming the option and value). ValueError
-  /// for an undefined or non-leaf tensor, or one already in a group.
+  /// options are validated (ValueError naming the option and value). ValueError for an
+  /// undefined or non-leaf tensor, or one already in a group.
   void add_param_group(const ParamGroup<T>& group);
 
   /// The groups, in the order they were added.
@@ -153,26 +210,29 @@ class Optimizer {
   /// The state of \p param; null before its first update.
   const ParamState<T>* state(const Tensor<T>& param) const;
 
-  /// Writes the state (every group's options, step counts and buffers) to \p path in the
-  /// safetensors format: buffers as tensors "state.<index>.<buffer>", the rest as
-  /// metadata. The write is atomic. IoError when it fails.
+  /// Writes the state (every group's options and initial_lr, step counts and buffers) to
+  /// \p path in the safetensors format: buffers as tensors "state.<index>.<buffer>", the
+  /// rest as metadata. The write is atomic. IoError when it fails.
   void save(const std::string& path) const;
 
   /// Restores what save() wrote, into an optimizer over parameters of the same shapes in
   /// the same groups. Checks everything before changing anything: IoError for an
   /// unreadable or malformed file, ValueError for another optimizer kind, dtype or a
   /// different number of groups or parameters, ShapeError for a parameter or buffer of
-  /// another shape, std::invalid_argument for invalid stored options. On any error the
-  /// optimizer is unchanged.
+  /// another shape, ValueError for invalid stored options. On any error the optimizer is
+  /// unchanged. Each group's initial_lr is restored as saved (cleared when the file has none).
   void load(const std::string& path);
 
  protected:
-  /// An optimizer with these defaults and no groups yet; the derived constructor validates
-  /// the defaults and adds its groups (virtual calls are not possible here).
+  /// An optimizer with these defaults and no groups yet; the derived constructor calls
+  /// add_param_groups() (virtual calls are not possible here).
   explicit Optimizer(std::unique_ptr<OptimizerOptions> defaults) : defaults_(std::move(defaults)) {}
+  /// Validates the defaults, then adds \p groups in order: the body of every optimizer's
+  /// constructor.
+  void add_param_groups(const std::vector<ParamGroup<T>>& groups);
 
-  /// Throws std::invalid_argument when \p options are not this optimizer's options struct
-  /// or hold an invalid value.
+  /// Throws ValueError when \p options are not this optimizer's options struct or hold an
+  /// invalid value.
   virtual void validate(const OptimizerOptions& options) const = 0;
   /// The buffer names this optimizer may keep per parameter (checked on load).
   virtual std::vector<std::string> buffer_names() const = 0;
@@ -187,14 +247,19 @@ class Optimizer {
   /// Marks \p param as modified in place (bumps its version counter), as PyTorch's
   /// in-place updates do, so stale saved tensors are detected.
   static void bump_version(const Tensor<T>& param) { param.mark_modified(); }
-  /// Throws DeviceError unless \p param and its gradient live on the CPU, ShapeError unless
-  /// the gradient has the parameter's shape.
-  void check_update(const Tensor<T>& param) const;
+  /// Fills \p g with the gradient PyTorch's update loops start from: \p param's gradient,
+  /// negated when \p maximize, plus weight_decay · param unless \p weight_decay is 0 (cast
+  /// to T first, as ATen casts a Python float). Throws DeviceError unless the parameter and
+  /// its gradient live on the CPU, ShapeError unless the gradient has the parameter's shape.
+  void gradient_for_update(const Tensor<T>& param, bool maximize, double weight_decay, std::vector<T>& g) const;
 
-  /// Converts the group's options to the concrete type \p Options.
+  /// \p options as this optimizer's options struct \p Options; ValueError
+  /// "NAME: parameter group options must be OPTIONS" when they are another kind.
   template <class Options>
-  static const Options& options_of(const ParamGroup<T>& group) {
-    return static_cast<const Options&>(group.options());
+  const Options& options_as(const OptimizerOptions& options) const {
+    const auto* concrete = dynamic_cast<const Options*>(&options);
+    EIGRAD_CHECK(concrete, ValueError, name(), ": parameter group options must be ", Options::kName);
+    return *concrete;
   }
 
  private:
@@ -202,18 +267,6 @@ class Optimizer {
   std::vector<ParamGroup<T>> groups_;
   std::unordered_map<const void*, ParamState<T>> state_;
 };
-
-/// \cond INTERNAL
-namespace detail {
-/// Shortest decimal text of \p v that reads back exactly (for messages and checkpoints).
-std::string format_number(double v);
-/// Throws std::invalid_argument "WHO: invalid OPTION = VALUE (must be >= 0)" unless v >= 0
-/// (NaN is rejected too).
-void check_non_negative(const char* who, const char* option, double v);
-/// values.at(key), or IoError naming \p who and \p key.
-double option_value(const std::map<std::string, double>& values, const char* who, const char* key);
-}  // namespace detail
-/// \endcond
 
 /// The current learning rate of every group, in order.
 template <class T>

@@ -1,8 +1,6 @@
 #pragma once
 /// \file rmsprop.hpp
 /// \brief RMSprop, optionally centered and with momentum (PyTorch 1.13's `torch.optim.RMSprop`).
-#include <map>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,55 +10,40 @@
 namespace eigrad::optim {
 
 /// Options of RMSprop, with chained setters: `RMSpropOptions(1e-3).alpha(0.9).centered(true)`.
-class RMSpropOptions : public OptimizerOptions {
+class RMSpropOptions : public detail::OptionsBase<RMSpropOptions> {
  public:
   /// Options with learning rate \p lr (PyTorch's default 1e-2).
   explicit RMSpropOptions(double lr = 1e-2) : lr_(lr) {}
 
-  /// Sets the learning rate.
-  RMSpropOptions& lr(double v) { lr_ = v; return *this; }
+  /// The name in messages.
+  static constexpr const char* kName = "RMSpropOptions";
+  /// Calls \p f(PyTorch name, option) for every option of \p self, in checkpoint order.
+  template <class Self, class Visitor>
+  static void visit(Self& self, Visitor&& f) {
+    f("lr", self.lr());
+    f("alpha", self.alpha());
+    f("eps", self.eps());
+    f("weight_decay", self.weight_decay());
+    f("momentum", self.momentum());
+    f("centered", self.centered());
+    f("maximize", self.maximize());
+  }
+
   /// The learning rate.
-  double lr() const { return lr_; }
-  /// Sets the smoothing constant of the squared-gradient average.
-  RMSpropOptions& alpha(double v) { alpha_ = v; return *this; }
-  /// The smoothing constant.
-  double alpha() const { return alpha_; }
-  /// Sets the term added to the root of the average (after the square root, as PyTorch).
-  RMSpropOptions& eps(double v) { eps_ = v; return *this; }
-  /// The term added to the denominator.
-  double eps() const { return eps_; }
-  /// Sets the L2 penalty added to the gradient.
-  RMSpropOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  /// The L2 penalty.
-  double weight_decay() const { return weight_decay_; }
-  /// Sets the momentum factor (0 disables momentum).
-  RMSpropOptions& momentum(double v) { momentum_ = v; return *this; }
-  /// The momentum factor.
-  double momentum() const { return momentum_; }
-  /// Sets centering: normalise by an estimate of the gradient's variance instead of its
-  /// second moment.
-  RMSpropOptions& centered(bool v) { centered_ = v; return *this; }
-  /// Whether the variance is used.
-  bool centered() const { return centered_; }
-  /// Sets whether the objective is maximised instead of minimised.
-  RMSpropOptions& maximize(bool v) { maximize_ = v; return *this; }
-  /// Whether the objective is maximised.
-  bool maximize() const { return maximize_; }
-
-  std::unique_ptr<OptimizerOptions> clone() const override { return std::make_unique<RMSpropOptions>(*this); }
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  std::vector<std::pair<std::string, double>> values() const override;
-  void set_values(const std::map<std::string, double>& values) override;
-
- private:
-  double lr_;
-  double alpha_ = 0.99;
-  double eps_ = 1e-8;
-  double weight_decay_ = 0;
-  double momentum_ = 0;
-  bool centered_ = false;
-  bool maximize_ = false;
+  EIGRAD_ARG(double, lr);
+  /// The smoothing constant of the squared-gradient average.
+  EIGRAD_ARG(double, alpha) = 0.99;
+  /// The term added to the root of the average (after the square root, as PyTorch).
+  EIGRAD_ARG(double, eps) = 1e-8;
+  /// The L2 penalty added to the gradient.
+  EIGRAD_ARG(double, weight_decay) = 0;
+  /// The momentum factor (0 disables momentum).
+  EIGRAD_ARG(double, momentum) = 0;
+  /// Centering: normalise by an estimate of the gradient's variance instead of its second
+  /// moment.
+  EIGRAD_ARG(bool, centered) = false;
+  /// Whether the objective is maximised instead of minimised.
+  EIGRAD_ARG(bool, maximize) = false;
 };
 
 /// RMSprop, PyTorch 1.13's rule per parameter p with gradient g:
@@ -70,8 +53,8 @@ class RMSpropOptions : public OptimizerOptions {
 template <class T>
 class RMSprop : public Optimizer<T> {
  public:
-  /// RMSprop over \p groups (groups without options take \p defaults). std::invalid_argument
-  /// for a negative lr, alpha, eps, momentum or weight decay.
+  /// RMSprop over \p groups (groups without options take \p defaults). ValueError for a
+  /// negative lr, alpha, eps, momentum or weight decay.
   RMSprop(std::vector<ParamGroup<T>> groups, const RMSpropOptions& defaults = RMSpropOptions());
   /// RMSprop over one group of \p params.
   RMSprop(std::vector<Tensor<T>> params, const RMSpropOptions& defaults = RMSpropOptions())

@@ -1,7 +1,8 @@
 #pragma once
 /// \file schedulers.hpp
 /// \brief Learning-rate schedulers with PyTorch 1.13's semantics: StepLR, MultiStepLR,
-///        ExponentialLR, CosineAnnealingLR, LambdaLR and ReduceLROnPlateau.
+///        ExponentialLR, CosineAnnealingLR, LambdaLR, SequentialLR, ChainedScheduler and
+///        ReduceLROnPlateau.
 ///
 /// A scheduler reads and writes the learning rate of every parameter group of its
 /// optimizer. As in PyTorch, constructing one counts as epoch 0 (the groups keep their lr);
@@ -9,65 +10,145 @@
 /// The epoch-based schedulers compute the new rate from the current one (PyTorch's
 /// "chainable" get_lr, not its closed forms), so they compose with each other and with
 /// manual changes exactly as in PyTorch; without such changes they follow the closed forms
-/// in PyTorch's documentation up to rounding.
+/// in PyTorch's documentation up to rounding. Their base rates are the groups'
+/// `initial_lr` (ParamGroup::initial_lr()), which the first scheduler attached to the
+/// optimizer records.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "eigrad/errors.hpp"
 #include "eigrad/optim/optimizer.hpp"
 
 namespace eigrad::optim {
 
-/// Base of the epoch-based schedulers.
+/// \cond INTERNAL
+namespace detail {
+/// Python's a // b (rounds toward −infinity), for b > 0.
+inline std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+/// Python's a % b (the sign of b), for b > 0.
+inline std::int64_t floor_mod(std::int64_t a, std::int64_t b) { return (a % b + b) % b; }
+}  // namespace detail
+/// \endcond
+
 template <class T>
-class LRScheduler {
+class SequentialLR;
+
+/// What ChainedScheduler chains: a scheduler whose step() advances one epoch of its
+/// optimizer's learning rates (every LRScheduler, SequentialLR, ChainedScheduler).
+template <class T>
+class EpochScheduler {
  public:
-  virtual ~LRScheduler() = default;
-  LRScheduler(const LRScheduler&) = delete;             ///< not copyable
-  LRScheduler& operator=(const LRScheduler&) = delete;  ///< not copyable
+  virtual ~EpochScheduler() = default;
+  EpochScheduler(const EpochScheduler&) = delete;             ///< not copyable
+  EpochScheduler& operator=(const EpochScheduler&) = delete;  ///< not copyable
 
   /// Advances one epoch and sets every group's learning rate.
-  void step() {
+  virtual void step() = 0;
+  /// The learning rate of every group as the last step() (or the constructor) left it.
+  const std::vector<double>& get_last_lr() const { return last_lr_; }
+  /// The optimizer whose learning rates this scheduler sets.
+  Optimizer<T>& optimizer() const { return optimizer_; }
+
+ protected:
+  /// A scheduler of \p optimizer's groups.
+  explicit EpochScheduler(Optimizer<T>& optimizer) : optimizer_(optimizer) {}
+  /// Records every group's current learning rate as get_last_lr().
+  void record_last_lr() { last_lr_ = group_lrs(optimizer_); }
+
+ private:
+  Optimizer<T>& optimizer_;
+  std::vector<double> last_lr_;
+};
+
+/// Base of the epoch-based schedulers (PyTorch's `_LRScheduler`).
+///
+/// The base rate of each group is the group's `initial_lr`: the first scheduler built with
+/// last_epoch = -1 records every group's current lr there, and later ones read it, so a
+/// scheduler built after another has stepped still starts from the original rates, as in
+/// PyTorch. A scheduler built with another last_epoch resumes: it needs every group's
+/// initial_lr (restored with the optimizer's checkpoint, or set by hand) and its first step
+/// goes to epoch last_epoch + 1.
+template <class T>
+class LRScheduler : public EpochScheduler<T> {
+ public:
+  /// Advances one epoch and sets every group's learning rate.
+  void step() final {
     ++step_count_;
     ++last_epoch_;
-    const std::vector<double> lrs = get_lr();
-    auto& groups = optimizer_.param_groups();
-    for (std::size_t i = 0; i < groups.size(); ++i) groups[i].options().set_lr(lrs[i]);
-    last_lr_ = lrs;
+    apply(get_lr());
   }
-  /// The learning rate of every group as the last step() (or the constructor) set it.
-  const std::vector<double>& get_last_lr() const { return last_lr_; }
-  /// The current epoch: 0 after construction, +1 per step().
+  /// The current epoch: last_epoch + 1 after construction (0 by default), +1 per step().
   std::int64_t last_epoch() const { return last_epoch_; }
-  /// The learning rate of every group when the scheduler was made.
+  /// The groups' initial_lr when the scheduler was made: the rates it schedules from.
   const std::vector<double>& base_lrs() const { return base_lrs_; }
 
  protected:
-  /// Schedules \p optimizer's groups from their current learning rates. Derived
-  /// constructors end with initial_step().
-  explicit LRScheduler(Optimizer<T>& optimizer) : optimizer_(optimizer), base_lrs_(group_lrs(optimizer)) {
-    if (base_lrs_.empty()) throw std::invalid_argument("LR scheduler: the optimizer has no parameter groups");
+  /// Schedules \p optimizer's groups from epoch \p last_epoch (-1: start). ValueError when
+  /// the optimizer has no groups. Derived constructors check their arguments, then end with
+  /// initial_step().
+  LRScheduler(Optimizer<T>& optimizer, std::int64_t last_epoch)
+      : EpochScheduler<T>(optimizer), last_epoch_(last_epoch) {
+    EIGRAD_CHECK(!optimizer.param_groups().empty(), ValueError,
+                 "LR scheduler: the optimizer has no parameter groups");
   }
-  /// PyTorch's first step() at construction (epoch 0); called last by derived constructors.
-  void initial_step() { step(); }
+  /// What PyTorch's constructor does last: with last_epoch = -1 gives every group without
+  /// an initial_lr its current lr as one, otherwise requires every group to have one
+  /// (ValueError naming the first that lacks it, before anything changes); takes the
+  /// initial_lrs as base_lrs() and makes the first step().
+  void initial_step() {
+    auto& groups = this->optimizer().param_groups();
+    if (last_epoch_ != -1)
+      for (std::size_t i = 0; i < groups.size(); ++i)
+        EIGRAD_CHECK(groups[i].initial_lr(), ValueError,
+                     "LR scheduler: param 'initial_lr' is not specified in param_groups[", i,
+                     "] when resuming an optimizer (last_epoch = ", last_epoch_, ")");
+    base_lrs_.clear();
+    for (auto& g : groups) {
+      if (!g.initial_lr()) g.set_initial_lr(g.options().get_lr());
+      base_lrs_.push_back(*g.initial_lr());
+    }
+    restart_steps();
+  }
   /// The rates of epoch last_epoch(), one per group, computed from the current ones.
   virtual std::vector<double> get_lr() = 0;
+  /// The rates of epoch last_epoch() from base_lrs() alone (PyTorch's _get_closed_form_lr),
+  /// what a jump to an epoch uses; get_lr() for a scheduler without a closed form.
+  virtual std::vector<double> closed_form_lr() { return get_lr(); }
   /// The current learning rate of every group.
-  std::vector<double> current_lrs() const { return group_lrs(optimizer_); }
+  std::vector<double> current_lrs() const { return group_lrs(this->optimizer()); }
   /// Number of step() calls so far, the constructor's included (PyTorch's _step_count).
   std::int64_t step_count() const { return step_count_; }
 
  private:
-  Optimizer<T>& optimizer_;
+  friend class SequentialLR<T>;
+
+  // PyTorch's _initial_step: the step count starts again and one step() is made.
+  void restart_steps() {
+    step_count_ = 0;
+    step();
+  }
+  // PyTorch's step(epoch): jumps to `epoch` and sets the closed-form rates.
+  void step_to(std::int64_t epoch) {
+    ++step_count_;
+    last_epoch_ = epoch;
+    apply(closed_form_lr());
+  }
+  // Sets the groups' rates; as PyTorch's zip, a list shorter than the groups (a group added
+  // after the scheduler was made) leaves the last groups alone.
+  void apply(const std::vector<double>& lrs) {
+    auto& groups = this->optimizer().param_groups();
+    for (std::size_t i = 0; i < groups.size() && i < lrs.size(); ++i) groups[i].options().set_lr(lrs[i]);
+    this->record_last_lr();
+  }
+
   std::vector<double> base_lrs_;
-  std::vector<double> last_lr_;
-  std::int64_t last_epoch_ = -1;
+  std::int64_t last_epoch_;
   std::int64_t step_count_ = 0;
 };
 
@@ -76,11 +157,10 @@ class LRScheduler {
 template <class T>
 class StepLR : public LRScheduler<T> {
  public:
-  /// std::invalid_argument when \p step_size < 1.
-  StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma = 0.1)
-      : LRScheduler<T>(optimizer), step_size_(step_size), gamma_(gamma) {
-    if (step_size < 1)
-      throw std::invalid_argument("StepLR: invalid step_size = " + std::to_string(step_size) + " (must be >= 1)");
+  /// ValueError when \p step_size < 1; \p last_epoch as LRScheduler.
+  StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma = 0.1, std::int64_t last_epoch = -1)
+      : LRScheduler<T>(optimizer, last_epoch), step_size_(step_size), gamma_(gamma) {
+    EIGRAD_CHECK(step_size >= 1, ValueError, "StepLR: invalid step_size = ", step_size, " (must be >= 1)");
     this->initial_step();
   }
 
@@ -90,6 +170,12 @@ class StepLR : public LRScheduler<T> {
     const std::int64_t e = this->last_epoch();
     if (e == 0 || e % step_size_ != 0) return lrs;
     for (auto& lr : lrs) lr *= gamma_;
+    return lrs;
+  }
+  std::vector<double> closed_form_lr() override {
+    const double k = static_cast<double>(detail::floor_div(this->last_epoch(), step_size_));
+    std::vector<double> lrs = this->base_lrs();
+    for (auto& lr : lrs) lr = lr * std::pow(gamma_, k);
     return lrs;
   }
 
@@ -103,11 +189,12 @@ class StepLR : public LRScheduler<T> {
 template <class T>
 class MultiStepLR : public LRScheduler<T> {
  public:
-  /// Milestones in any order; std::invalid_argument for a negative one.
-  MultiStepLR(Optimizer<T>& optimizer, const std::vector<std::int64_t>& milestones, double gamma = 0.1)
-      : LRScheduler<T>(optimizer), gamma_(gamma) {
+  /// Milestones in any order; ValueError for a negative one; \p last_epoch as LRScheduler.
+  MultiStepLR(Optimizer<T>& optimizer, const std::vector<std::int64_t>& milestones, double gamma = 0.1,
+              std::int64_t last_epoch = -1)
+      : LRScheduler<T>(optimizer, last_epoch), gamma_(gamma) {
     for (std::int64_t m : milestones) {
-      if (m < 0) throw std::invalid_argument("MultiStepLR: invalid milestone = " + std::to_string(m) + " (must be >= 0)");
+      EIGRAD_CHECK(m >= 0, ValueError, "MultiStepLR: invalid milestone = ", m, " (must be >= 0)");
       ++milestones_[m];
     }
     this->initial_step();
@@ -121,6 +208,14 @@ class MultiStepLR : public LRScheduler<T> {
     for (auto& lr : lrs) lr *= std::pow(gamma_, static_cast<double>(it->second));
     return lrs;
   }
+  std::vector<double> closed_form_lr() override {
+    int passed = 0;  // bisect_right(sorted milestones with repeats, epoch)
+    for (const auto& [m, count] : milestones_)
+      if (m <= this->last_epoch()) passed += count;
+    std::vector<double> lrs = this->base_lrs();
+    for (auto& lr : lrs) lr = lr * std::pow(gamma_, static_cast<double>(passed));
+    return lrs;
+  }
 
  private:
   std::map<std::int64_t, int> milestones_;
@@ -131,8 +226,9 @@ class MultiStepLR : public LRScheduler<T> {
 template <class T>
 class ExponentialLR : public LRScheduler<T> {
  public:
-  /// Decays by \p gamma per epoch.
-  ExponentialLR(Optimizer<T>& optimizer, double gamma) : LRScheduler<T>(optimizer), gamma_(gamma) {
+  /// Decays by \p gamma per epoch; \p last_epoch as LRScheduler.
+  ExponentialLR(Optimizer<T>& optimizer, double gamma, std::int64_t last_epoch = -1)
+      : LRScheduler<T>(optimizer, last_epoch), gamma_(gamma) {
     this->initial_step();
   }
 
@@ -143,6 +239,11 @@ class ExponentialLR : public LRScheduler<T> {
     for (auto& lr : lrs) lr *= gamma_;
     return lrs;
   }
+  std::vector<double> closed_form_lr() override {
+    std::vector<double> lrs = this->base_lrs();
+    for (auto& lr : lrs) lr = lr * std::pow(gamma_, static_cast<double>(this->last_epoch()));
+    return lrs;
+  }
 
  private:
   double gamma_;
@@ -150,40 +251,48 @@ class ExponentialLR : public LRScheduler<T> {
 
 /// Cosine annealing from each base rate down to eta_min over T_max epochs, then back up
 /// (period 2·T_max): lr(epoch) = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2.
-/// Computed with PyTorch's recursive form (each rate from the previous one).
+/// Computed with PyTorch's recursive form (each rate from the previous one), except for the
+/// first step of a resumed scheduler, which uses this closed form as PyTorch does.
 template <class T>
 class CosineAnnealingLR : public LRScheduler<T> {
  public:
-  /// std::invalid_argument when \p T_max < 1.
-  CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t T_max, double eta_min = 0)
-      : LRScheduler<T>(optimizer), T_max_(T_max), eta_min_(eta_min) {
-    if (T_max < 1) throw std::invalid_argument("CosineAnnealingLR: invalid T_max = " + std::to_string(T_max) + " (must be >= 1)");
+  /// ValueError when \p T_max < 1; \p last_epoch as LRScheduler.
+  CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t T_max, double eta_min = 0, std::int64_t last_epoch = -1)
+      : LRScheduler<T>(optimizer, last_epoch), T_max_(T_max), eta_min_(eta_min) {
+    EIGRAD_CHECK(T_max >= 1, ValueError, "CosineAnnealingLR: invalid T_max = ", T_max, " (must be >= 1)");
     this->initial_step();
   }
 
  protected:
   std::vector<double> get_lr() override {
-    const double pi = 3.14159265358979323846;
     std::vector<double> lrs = this->current_lrs();
     const std::vector<double>& base = this->base_lrs();
     const std::int64_t e = this->last_epoch();
     const double t_max = static_cast<double>(T_max_);
     if (e == 0) return lrs;
-    // Python's % is a floor modulo: the result has the sign of the divisor.
-    const std::int64_t period = 2 * T_max_;
-    const std::int64_t r = ((e - 1 - T_max_) % period + period) % period;
-    for (std::size_t i = 0; i < lrs.size(); ++i) {
-      if (r == 0)
-        lrs[i] = lrs[i] + (base[i] - eta_min_) * (1 - std::cos(pi / t_max)) / 2;
-      else
-        lrs[i] = (1 + std::cos(pi * static_cast<double>(e) / t_max)) /
-                     (1 + std::cos(pi * static_cast<double>(e - 1) / t_max)) * (lrs[i] - eta_min_) +
-                 eta_min_;
+    if (this->step_count() == 1 && e > 0) return closed_form_lr();
+    if (detail::floor_mod(e - 1 - T_max_, 2 * T_max_) == 0) {
+      lrs.resize(base.size());
+      for (std::size_t i = 0; i < lrs.size(); ++i)
+        lrs[i] = lrs[i] + (base[i] - eta_min_) * (1 - std::cos(kPi / t_max)) / 2;
+      return lrs;
     }
+    for (auto& lr : lrs)
+      lr = (1 + std::cos(kPi * static_cast<double>(e) / t_max)) /
+               (1 + std::cos(kPi * static_cast<double>(e - 1) / t_max)) * (lr - eta_min_) +
+           eta_min_;
+    return lrs;
+  }
+  std::vector<double> closed_form_lr() override {
+    const double e = static_cast<double>(this->last_epoch());
+    std::vector<double> lrs = this->base_lrs();
+    for (auto& lr : lrs)
+      lr = eta_min_ + (lr - eta_min_) * (1 + std::cos(kPi * e / static_cast<double>(T_max_))) / 2;
     return lrs;
   }
 
  private:
+  static constexpr double kPi = 3.14159265358979323846;  // Python's math.pi
   std::int64_t T_max_;
   double eta_min_;
 };
@@ -195,17 +304,15 @@ class LambdaLR : public LRScheduler<T> {
  public:
   /// The factor as a function of the epoch.
   using Lambda = std::function<double(std::int64_t)>;
-  /// One \p lambda for every group.
-  LambdaLR(Optimizer<T>& optimizer, Lambda lambda)
-      : LambdaLR(optimizer, std::vector<Lambda>(optimizer.param_groups().size(), lambda)) {}
-  /// One lambda per group; std::invalid_argument when the counts differ or one is empty.
-  LambdaLR(Optimizer<T>& optimizer, std::vector<Lambda> lambdas)
-      : LRScheduler<T>(optimizer), lambdas_(std::move(lambdas)) {
-    if (lambdas_.size() != optimizer.param_groups().size())
-      throw std::invalid_argument("LambdaLR: expected " + std::to_string(optimizer.param_groups().size()) +
-                                  " lr_lambdas (one per group), got " + std::to_string(lambdas_.size()));
-    for (const auto& f : lambdas_)
-      if (!f) throw std::invalid_argument("LambdaLR: an lr_lambda is empty");
+  /// One \p lambda for every group; \p last_epoch as LRScheduler.
+  LambdaLR(Optimizer<T>& optimizer, Lambda lambda, std::int64_t last_epoch = -1)
+      : LambdaLR(optimizer, std::vector<Lambda>(optimizer.param_groups().size(), lambda), last_epoch) {}
+  /// One lambda per group; ValueError when the counts differ or one is empty.
+  LambdaLR(Optimizer<T>& optimizer, std::vector<Lambda> lambdas, std::int64_t last_epoch = -1)
+      : LRScheduler<T>(optimizer, last_epoch), lambdas_(std::move(lambdas)) {
+    EIGRAD_CHECK(lambdas_.size() == optimizer.param_groups().size(), ValueError, "LambdaLR: expected ",
+                 optimizer.param_groups().size(), " lr_lambdas (one per group), got ", lambdas_.size());
+    for (const auto& f : lambdas_) EIGRAD_CHECK(f, ValueError, "LambdaLR: an lr_lambda is empty");
     this->initial_step();
   }
 
@@ -218,6 +325,109 @@ class LambdaLR : public LRScheduler<T> {
 
  private:
   std::vector<Lambda> lambdas_;
+};
+
+/// Runs \p schedulers one after the other, switching at the milestone epochs, with PyTorch
+/// 1.13's SequentialLR semantics: building it sets every group's lr back to its initial_lr,
+/// takes back the step each scheduler made when it was built and makes the first one's
+/// again. At milestone m_i scheduler i + 1 jumps to its epoch 0 (PyTorch's step(0), the
+/// closed form: its base rates, or base·lambda(0) for a LambdaLR), whatever the rates were;
+/// between milestones the scheduler in charge steps as usual, from the current rates.
+template <class T>
+class SequentialLR : public EpochScheduler<T> {
+ public:
+  /// The schedulers (built on \p optimizer, which must outlive this) and the epochs at
+  /// which each after the first takes over. ValueError when a scheduler belongs to another
+  /// optimizer, when there is not one milestone fewer than schedulers, or when a group has
+  /// no initial_lr (a group added after the schedulers were made). Milestones are meant to
+  /// increase; as in PyTorch they are searched by bisection, not checked. \p last_epoch
+  /// offsets this scheduler's own epoch count (it starts at last_epoch + 1).
+  SequentialLR(Optimizer<T>& optimizer, std::vector<std::reference_wrapper<LRScheduler<T>>> schedulers,
+               std::vector<std::int64_t> milestones, std::int64_t last_epoch = -1)
+      : EpochScheduler<T>(optimizer),
+        schedulers_(std::move(schedulers)),
+        milestones_(std::move(milestones)),
+        last_epoch_(last_epoch + 1) {
+    for (std::size_t i = 0; i < schedulers_.size(); ++i)
+      EIGRAD_CHECK(&schedulers_[i].get().optimizer() == &optimizer, ValueError,
+                   "SequentialLR: expects all schedulers to belong to the same optimizer, but got the scheduler at "
+                   "index ",
+                   i, " to be different than the optimizer passed in");
+    EIGRAD_CHECK(milestones_.size() + 1 == schedulers_.size(), ValueError,
+                 "SequentialLR: expects number of schedulers provided to be one more than the number of milestone "
+                 "points, but got number of schedulers ",
+                 schedulers_.size(), " and the number of milestones to be equal to ", milestones_.size());
+    auto& groups = optimizer.param_groups();
+    for (std::size_t i = 0; i < groups.size(); ++i)
+      EIGRAD_CHECK(groups[i].initial_lr(), ValueError, "SequentialLR: param_groups[", i,
+                   "] has no 'initial_lr' (was it added after the schedulers were made?)");
+    for (auto& g : groups) g.options().set_lr(*g.initial_lr());
+    for (auto& s : schedulers_) --s.get().last_epoch_;
+    schedulers_.front().get().restart_steps();
+    this->record_last_lr();
+  }
+
+  /// Advances one epoch: at a milestone the next scheduler jumps to its epoch 0, otherwise
+  /// the scheduler in charge steps.
+  void step() override {
+    ++last_epoch_;
+    // Python's bisect_right(milestones, last_epoch)
+    std::size_t lo = 0, hi = milestones_.size();
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (last_epoch_ < milestones_[mid])
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    LRScheduler<T>& scheduler = schedulers_[lo];
+    if (lo > 0 && milestones_[lo - 1] == last_epoch_)
+      scheduler.step_to(0);
+    else
+      scheduler.step();
+    this->record_last_lr();
+  }
+  /// The epoch: last_epoch + 1 after construction (0 by default), +1 per step().
+  std::int64_t last_epoch() const { return last_epoch_; }
+
+ private:
+  std::vector<std::reference_wrapper<LRScheduler<T>>> schedulers_;
+  std::vector<std::int64_t> milestones_;
+  std::int64_t last_epoch_;
+};
+
+/// Steps several schedulers of one optimizer at once, in order (PyTorch 1.13's
+/// ChainedScheduler): each step() calls every scheduler's step(), so chainable schedulers
+/// multiply their effects, and one that sets rates from its base (LambdaLR) overrides what
+/// came before it.
+template <class T>
+class ChainedScheduler : public EpochScheduler<T> {
+ public:
+  /// The schedulers, which must outlive this. ValueError when there are none or they do not
+  /// all belong to the same optimizer.
+  explicit ChainedScheduler(std::vector<std::reference_wrapper<EpochScheduler<T>>> schedulers)
+      : EpochScheduler<T>(first_optimizer(schedulers)), schedulers_(std::move(schedulers)) {
+    for (std::size_t i = 1; i < schedulers_.size(); ++i)
+      EIGRAD_CHECK(&schedulers_[i].get().optimizer() == &this->optimizer(), ValueError,
+                   "ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at "
+                   "index 0 and ",
+                   i, " to be different");
+    this->record_last_lr();
+  }
+
+  /// Steps every scheduler, in order.
+  void step() override {
+    for (auto& s : schedulers_) s.get().step();
+    this->record_last_lr();
+  }
+
+ private:
+  static Optimizer<T>& first_optimizer(const std::vector<std::reference_wrapper<EpochScheduler<T>>>& schedulers) {
+    EIGRAD_CHECK(!schedulers.empty(), ValueError, "ChainedScheduler: expects at least one scheduler");
+    return schedulers.front().get().optimizer();
+  }
+
+  std::vector<std::reference_wrapper<EpochScheduler<T>>> schedulers_;
 };
 
 /// Reduces the rates by `factor` when a metric has stopped improving for more than
@@ -238,74 +448,47 @@ class ReduceLROnPlateau {
   /// Options, with chained setters: `ReduceLROnPlateau<float>::Options().patience(5)`.
   class Options {
    public:
-    /// Sets the mode (default Min).
-    Options& mode(Mode v) { mode_ = v; return *this; }
-    /// The mode.
-    Mode mode() const { return mode_; }
-    /// Sets the factor new_lr = lr · factor (default 0.1; must be < 1).
-    Options& factor(double v) { factor_ = v; return *this; }
-    /// The factor.
-    double factor() const { return factor_; }
-    /// Sets how many epochs without improvement are tolerated (default 10).
-    Options& patience(std::int64_t v) { patience_ = v; return *this; }
-    /// The patience.
-    std::int64_t patience() const { return patience_; }
-    /// Sets the threshold of a significant improvement (default 1e-4).
-    Options& threshold(double v) { threshold_ = v; return *this; }
-    /// The threshold.
-    double threshold() const { return threshold_; }
-    /// Sets the threshold mode (default Rel).
-    Options& threshold_mode(ThresholdMode v) { threshold_mode_ = v; return *this; }
-    /// The threshold mode.
-    ThresholdMode threshold_mode() const { return threshold_mode_; }
-    /// Sets the epochs to wait after a reduction before counting again (default 0).
-    Options& cooldown(std::int64_t v) { cooldown_ = v; return *this; }
-    /// The cooldown.
-    std::int64_t cooldown() const { return cooldown_; }
-    /// Sets one lower bound for every group's rate (default 0).
-    Options& min_lr(double v) { min_lrs_ = {v}; return *this; }
-    /// Sets one lower bound per group.
-    Options& min_lrs(std::vector<double> v) { min_lrs_ = std::move(v); return *this; }
-    /// The lower bounds (one value: every group).
-    const std::vector<double>& min_lrs() const { return min_lrs_; }
-    /// Sets the smallest change applied: a reduction smaller than eps is skipped (default 1e-8).
-    Options& eps(double v) { eps_ = v; return *this; }
-    /// The smallest change applied.
-    double eps() const { return eps_; }
+    /// Sets one lower bound for every group's rate (min_lrs with one value).
+    Options& min_lr(double v) {
+      min_lrs_ = {v};
+      return *this;
+    }
 
-   private:
-    Mode mode_ = Mode::Min;
-    double factor_ = 0.1;
-    std::int64_t patience_ = 10;
-    double threshold_ = 1e-4;
-    ThresholdMode threshold_mode_ = ThresholdMode::Rel;
-    std::int64_t cooldown_ = 0;
-    std::vector<double> min_lrs_{0.0};
-    double eps_ = 1e-8;
+    /// Whether the metric should go down or up (default Min).
+    EIGRAD_ARG(Mode, mode) = Mode::Min;
+    /// The factor new_lr = lr · factor (default 0.1; must be < 1).
+    EIGRAD_ARG(double, factor) = 0.1;
+    /// How many epochs without improvement are tolerated (default 10).
+    EIGRAD_ARG(std::int64_t, patience) = 10;
+    /// The threshold of a significant improvement (default 1e-4).
+    EIGRAD_ARG(double, threshold) = 1e-4;
+    /// How the threshold applies (default Rel).
+    EIGRAD_ARG(ThresholdMode, threshold_mode) = ThresholdMode::Rel;
+    /// The epochs to wait after a reduction before counting again (default 0).
+    EIGRAD_ARG(std::int64_t, cooldown) = 0;
+    /// The lower bounds of the rates: one per group, or one value for every group (default 0).
+    EIGRAD_ARG(std::vector<double>, min_lrs) = {0.0};
+    /// The smallest change applied: a reduction smaller than eps is skipped (default 1e-8).
+    EIGRAD_ARG(double, eps) = 1e-8;
   };
 
-  /// std::invalid_argument for factor >= 1, a negative patience, cooldown or threshold, or
-  /// a number of min_lrs other than 1 or the number of groups.
+  /// ValueError for factor >= 1, a negative patience, cooldown, threshold, eps or min_lr,
+  /// or a number of min_lrs other than 1 or the number of groups.
   explicit ReduceLROnPlateau(Optimizer<T>& optimizer, const Options& options = Options())
       : optimizer_(optimizer), options_(options), last_lr_(group_lrs(optimizer)) {
+    const char* who = "ReduceLROnPlateau";
     const std::size_t groups = optimizer.param_groups().size();
-    if (!(options.factor() < 1))
-      throw std::invalid_argument("ReduceLROnPlateau: invalid factor = " + detail::format_number(options.factor()) +
-                                  " (must be < 1)");
-    if (options.patience() < 0)
-      throw std::invalid_argument("ReduceLROnPlateau: invalid patience = " + std::to_string(options.patience()) +
-                                  " (must be >= 0)");
-    if (options.cooldown() < 0)
-      throw std::invalid_argument("ReduceLROnPlateau: invalid cooldown = " + std::to_string(options.cooldown()) +
-                                  " (must be >= 0)");
-    detail::check_non_negative("ReduceLROnPlateau", "threshold", options.threshold());
-    detail::check_non_negative("ReduceLROnPlateau", "eps", options.eps());
+    EIGRAD_CHECK(options.factor() < 1, ValueError, who, ": invalid factor = ", detail::format_number(options.factor()),
+                 " (must be < 1)");
+    detail::check_non_negative(who, "patience", options.patience());
+    detail::check_non_negative(who, "cooldown", options.cooldown());
+    detail::check_non_negative(who, "threshold", options.threshold());
+    detail::check_non_negative(who, "eps", options.eps());
     min_lrs_ = options.min_lrs();
     if (min_lrs_.size() == 1) min_lrs_.assign(groups, min_lrs_[0]);
-    if (min_lrs_.size() != groups)
-      throw std::invalid_argument("ReduceLROnPlateau: expected " + std::to_string(groups) + " min_lrs, got " +
-                                  std::to_string(options.min_lrs().size()));
-    for (double m : min_lrs_) detail::check_non_negative("ReduceLROnPlateau", "min_lr", m);
+    EIGRAD_CHECK(min_lrs_.size() == groups, ValueError, who, ": expected ", groups, " min_lrs, got ",
+                 options.min_lrs().size());
+    for (double m : min_lrs_) detail::check_non_negative(who, "min_lr", m);
     best_ = worse();
   }
 

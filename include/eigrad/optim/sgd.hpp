@@ -2,8 +2,6 @@
 /// \file sgd.hpp
 /// \brief Stochastic gradient descent with momentum, dampening, Nesterov momentum and weight
 ///        decay (PyTorch 1.13's `torch.optim.SGD`).
-#include <map>
-#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -13,49 +11,36 @@
 namespace eigrad::optim {
 
 /// Options of SGD, with chained setters: `SGDOptions(1e-6).momentum(0.9).nesterov(true)`.
-class SGDOptions : public OptimizerOptions {
+class SGDOptions : public detail::OptionsBase<SGDOptions> {
  public:
   /// Options with learning rate \p lr (SGD has no default learning rate).
   explicit SGDOptions(double lr) : lr_(lr) {}
 
-  /// Sets the learning rate.
-  SGDOptions& lr(double v) { lr_ = v; return *this; }
+  /// The name in messages.
+  static constexpr const char* kName = "SGDOptions";
+  /// Calls \p f(PyTorch name, option) for every option of \p self, in checkpoint order.
+  template <class Self, class Visitor>
+  static void visit(Self& self, Visitor&& f) {
+    f("lr", self.lr());
+    f("momentum", self.momentum());
+    f("dampening", self.dampening());
+    f("weight_decay", self.weight_decay());
+    f("nesterov", self.nesterov());
+    f("maximize", self.maximize());
+  }
+
   /// The learning rate.
-  double lr() const { return lr_; }
-  /// Sets the momentum factor (0 disables momentum).
-  SGDOptions& momentum(double v) { momentum_ = v; return *this; }
-  /// The momentum factor.
-  double momentum() const { return momentum_; }
-  /// Sets the dampening of momentum: the new gradient enters the buffer scaled by 1 - dampening.
-  SGDOptions& dampening(double v) { dampening_ = v; return *this; }
-  /// The dampening.
-  double dampening() const { return dampening_; }
-  /// Sets the L2 penalty added to the gradient (weight_decay · param).
-  SGDOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
-  /// The L2 penalty.
-  double weight_decay() const { return weight_decay_; }
-  /// Sets Nesterov momentum (needs momentum > 0 and zero dampening).
-  SGDOptions& nesterov(bool v) { nesterov_ = v; return *this; }
-  /// Whether Nesterov momentum is used.
-  bool nesterov() const { return nesterov_; }
-  /// Sets whether the objective is maximised instead of minimised.
-  SGDOptions& maximize(bool v) { maximize_ = v; return *this; }
-  /// Whether the objective is maximised.
-  bool maximize() const { return maximize_; }
-
-  std::unique_ptr<OptimizerOptions> clone() const override { return std::make_unique<SGDOptions>(*this); }
-  double get_lr() const override { return lr_; }
-  void set_lr(double lr) override { lr_ = lr; }
-  std::vector<std::pair<std::string, double>> values() const override;
-  void set_values(const std::map<std::string, double>& values) override;
-
- private:
-  double lr_;
-  double momentum_ = 0;
-  double dampening_ = 0;
-  double weight_decay_ = 0;
-  bool nesterov_ = false;
-  bool maximize_ = false;
+  EIGRAD_ARG(double, lr);
+  /// The momentum factor (0 disables momentum).
+  EIGRAD_ARG(double, momentum) = 0;
+  /// The dampening of momentum: the new gradient enters the buffer scaled by 1 - dampening.
+  EIGRAD_ARG(double, dampening) = 0;
+  /// The L2 penalty added to the gradient (weight_decay · param).
+  EIGRAD_ARG(double, weight_decay) = 0;
+  /// Nesterov momentum (needs momentum > 0 and zero dampening).
+  EIGRAD_ARG(bool, nesterov) = false;
+  /// Whether the objective is maximised instead of minimised.
+  EIGRAD_ARG(bool, maximize) = false;
 };
 
 /// SGD, PyTorch 1.13's rule per parameter p with gradient g:
@@ -65,8 +50,8 @@ class SGDOptions : public OptimizerOptions {
 template <class T>
 class SGD : public Optimizer<T> {
  public:
-  /// SGD over \p groups (groups without options take \p defaults). std::invalid_argument for
-  /// a negative lr, momentum or weight decay, or Nesterov without momentum or with dampening.
+  /// SGD over \p groups (groups without options take \p defaults). ValueError for a negative
+  /// lr, momentum or weight decay, or Nesterov without momentum or with dampening.
   SGD(std::vector<ParamGroup<T>> groups, const SGDOptions& defaults);
   /// SGD over one group of \p params.
   SGD(std::vector<Tensor<T>> params, const SGDOptions& defaults)
