@@ -253,9 +253,7 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
     fn(opts, std::cout);
     std::cout.flush();
     return 0;
-  } catch (const std::invalid_argument& e) {  // optimizer options out of range, as eigrad::optim throws them
-    return fail(2, e.what());
-  } catch (const eigrad::ValueError& e) {
+  } catch (const eigrad::ValueError& e) {  // e.g. an optimizer option out of range
     return fail(2, e.what());
   } catch (const eigrad::DeviceError& e) {
     return fail(2, e.what());

@@ -121,7 +121,7 @@ StageRun run_in_dtype(const char* stage, const StageOptions& opts, std::ostream&
 void require_cpu(const char* stage, const StageOptions& opts);
 
 /// Parses argv with the stage's defaults, then runs \p fn printing to std::cout. Bad input
-/// (UsageError, or a std::invalid_argument, eigrad::ValueError or eigrad::DeviceError thrown
+/// (UsageError, or an eigrad::ValueError or eigrad::DeviceError thrown
 /// by \p fn, e.g. an optimizer option out of range) prints one line "NAME: error: ..." to
 /// stderr and returns 2; any other failure prints one such line and returns 1. `--help`
 /// prints the usage to stdout and returns 0.
