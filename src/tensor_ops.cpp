@@ -5,6 +5,7 @@
 
 #include "detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
+#include "eigrad/errors.hpp"
 
 namespace eigrad {
 
@@ -21,8 +22,8 @@ Tensor<T> map_unary(const Tensor<T>& a, F f) {
 
 template <class T, class F>
 Tensor<T> map_binary(const Tensor<T>& a, const Tensor<T>& b, F f) {
-  if (a.device() != b.device())
-    throw DeviceError("operands on different devices: " + a.device().str() + " and " + b.device().str());
+  EIGRAD_CHECK(a.device() == b.device(), DeviceError, "operands on different devices: ", a.device().str(), " and ",
+               b.device().str());
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape());
   Tensor<T> out = empty<T>(out_shape, a.device());
   broadcast_binary(a.data(), a.shape(), b.data(), b.shape(), out.data(), out_shape, f);
@@ -491,8 +492,8 @@ Tensor<T> Tensor<T>::mean(std::int64_t dim, bool keepdim) const {
 template <class T>
 Tensor<T> Tensor<T>::sum_to(const Shape& target) const {
   if (shape() == target) return *this;
-  if (broadcast_shapes(target, shape()) != shape())
-    throw ShapeError("sum_to: shape " + to_string(shape()) + " is not a broadcast of " + to_string(target));
+  EIGRAD_CHECK(broadcast_shapes(target, shape()) == shape(), ShapeError, "sum_to: shape ", to_string(shape()),
+               " is not a broadcast of ", to_string(target));
   Tensor<T> out = *this;
   const int lead = dim() - static_cast<int>(target.size());
   for (int i = 0; i < lead; ++i) out = out.sum(0, false);
@@ -503,11 +504,10 @@ Tensor<T> Tensor<T>::sum_to(const Shape& target) const {
 
 template <class T>
 Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
-  if (dim() != 2 || other.dim() != 2 || shape()[1] != other.shape()[0])
-    throw ShapeError("matmul: shapes " + to_string(shape()) + " and " + to_string(other.shape()) +
-                     " cannot be multiplied (need [m, k] and [k, n])");
-  if (device() != other.device())
-    throw DeviceError("matmul: operands on " + device().str() + " and " + other.device().str());
+  EIGRAD_CHECK(dim() == 2 && other.dim() == 2 && shape()[1] == other.shape()[0], ShapeError, "matmul: shapes ",
+               to_string(shape()), " and ", to_string(other.shape()), " cannot be multiplied (need [m, k] and [k, n])");
+  EIGRAD_CHECK(device() == other.device(), DeviceError, "matmul: operands on ", device().str(), " and ",
+               other.device().str());
   Tensor<T> out = empty<T>({shape()[0], other.shape()[1]}, device());
   out.matrix().noalias() = matrix() * other.matrix();
   if (!autograd::any_requires_grad<T>({this, &other})) return out;
@@ -517,7 +517,7 @@ Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
 template <class T>
 Tensor<T> Tensor<T>::t() const {
   if (dim() < 2) return *this;
-  if (dim() != 2) throw ShapeError("t() needs a tensor of rank <= 2, got shape " + to_string(shape()));
+  EIGRAD_CHECK(dim() == 2, ShapeError, "t() needs a tensor of rank <= 2, got shape ", to_string(shape()));
   Tensor<T> out = empty<T>({shape()[1], shape()[0]}, device());
   out.matrix() = matrix().transpose();
   return autograd::record<T>(out, std::make_shared<TransposeBackward<T>>(), {this});
@@ -596,7 +596,8 @@ Tensor<T> pow(T s, const Tensor<T>& exponent) {
 }
 template <class T>
 Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
-  if (lo > hi) throw ValueError("clamp: lower bound " + std::to_string(lo) + " above upper bound " + std::to_string(hi));
+  EIGRAD_CHECK(!(lo > hi), ValueError, "clamp: lower bound ", std::to_string(lo), " above upper bound ",
+               std::to_string(hi));
   Tensor<T> y = map_unary(a, [lo, hi](T x) { return std::min(std::max(x, lo), hi); });
   if (!autograd::any_requires_grad<T>({&a})) return y;
   return autograd::record<T>(y, std::make_shared<ClampBackward<T>>(a, lo, hi), {&a});
