@@ -2,6 +2,7 @@
 // detail/kernels.hpp, each backward a few lines of tensor algebra (run with recording off).
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
@@ -62,6 +63,15 @@ struct PowScalarKernel {
 };
 
 // ---------------------------------------------------------------- elementwise unary nodes
+// 1 - y*y rounded once: PyTorch's tanh_backward is grad * (1 - y*y), which its GCC build
+// contracts into an FMA. A float's square is exact in double, and 1 - y*y rounded to double
+// then to float equals the fused result for every float in [-1, 1] (checked exhaustively), so
+// float needs no FMA instruction; double calls std::fma.
+inline float one_minus_square(float y) {
+  return static_cast<float>(1.0 - static_cast<double>(y) * static_cast<double>(y));
+}
+inline double one_minus_square(double y) { return std::fma(-y, y, 1.0); }
+
 // Each unary op is a name, the forward formula and the gradient of its input from the
 // incoming gradient g, the input x and the output y, written as PyTorch 1.13 writes it
 // (derivatives.yaml and its CPU kernels): the same operations in the same order, so the
@@ -81,13 +91,26 @@ EIGRAD_UNARY_OP(ExpOp, "ExpBackward0", std::exp(x), g * y)
 EIGRAD_UNARY_OP(LogOp, "LogBackward0", std::log(x), g / x)
 EIGRAD_UNARY_OP(SqrtOp, "SqrtBackward0", std::sqrt(x), g / (T(2) * y))
 EIGRAD_UNARY_OP(AbsOp, "AbsBackward0", std::abs(x), g * T((T(0) < x) - (x < T(0))))  // sgn(NaN) = 0
-// PyTorch's tanh_backward is g * (1 - y*y), which its GCC build contracts to an FMA.
-EIGRAD_UNARY_OP(TanhOp, "TanhBackward0", std::tanh(x), g * std::fma(-y, y, T(1)))
+EIGRAD_UNARY_OP(TanhOp, "TanhBackward0", std::tanh(x), g * one_minus_square(y))
 EIGRAD_UNARY_OP(SigmoidOp, "SigmoidBackward0", T(1) / (T(1) + exp(-x)), g * (T(1) - y) * y)
 // clamp_min(x, 0) keeps NaN and -0.0; threshold_backward(g, y, 0) passes g unless y <= 0,
 // so a NaN input gets the whole gradient.
 EIGRAD_UNARY_OP(ReluOp, "ReluBackward0", x < T(0) ? T(0) : x, y <= T(0) ? T(0) : g)
 #undef EIGRAD_UNARY_OP
+
+template <class T, class Op>
+void unary_backward_loop(const T* g, const T* x, const T* y, T* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = Op::template backward<T>(g[i], x[i], y[i]);
+}
+
+// Where the compiler targets plain x86-64, std::fma is a library call per element; a clone
+// of the double tanh loop for FMA hardware (picked at load time) keeps it one instruction.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__FMA__) && defined(__ELF__)
+__attribute__((target_clones("fma", "default")))
+#endif
+void tanh_backward_loop(const double* g, const double* x, const double* y, double* out, std::int64_t n) {
+  unary_backward_loop<double, TanhOp>(g, x, y, out, n);
+}
 
 template <class T, class Op>
 class UnaryBackward final : public Node<T> {
@@ -105,7 +128,9 @@ class UnaryBackward final : public Node<T> {
     Tensor<T> gx = empty<T>(x.shape(), x.device());
     const T *pg = g.data(), *px = x.data(), *py = y.data();
     T* out = gx.data();
-    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) out[i] = Op::template backward<T>(pg[i], px[i], py[i]);
+    const std::int64_t n = x.numel();
+    if constexpr (std::is_same_v<T, double> && std::is_same_v<Op, TanhOp>) tanh_backward_loop(pg, px, py, out, n);
+    else unary_backward_loop<T, Op>(pg, px, py, out, n);
     return {gx};
   }
 };
