@@ -2,9 +2,11 @@
 // detail/kernels.hpp, each backward a few lines of tensor algebra (run with recording off).
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
+#include "eigrad/errors.hpp"
 
 namespace eigrad {
 
@@ -21,55 +23,94 @@ Tensor<T> map_unary(const Tensor<T>& a, F f) {
 
 template <class T, class F>
 Tensor<T> map_binary(const Tensor<T>& a, const Tensor<T>& b, F f) {
-  if (a.device() != b.device())
-    throw DeviceError("operands on different devices: " + a.device().str() + " and " + b.device().str());
+  EIGRAD_CHECK(a.device() == b.device(), DeviceError, "operands on different devices: ", a.device().str(), " and ",
+               b.device().str());
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape());
   Tensor<T> out = empty<T>(out_shape, a.device());
   broadcast_binary(a.data(), a.shape(), b.data(), b.shape(), out.data(), out_shape, f);
   return out;
 }
 
-/// x^e exactly as PyTorch's CPU pow with a scalar exponent: small exponents are products,
-/// 0.5 and -0.5 go through sqrt, the rest through std::pow.
+/// f(x, y, ...) elementwise over operands of the same device whose shapes broadcast together
+/// (backward formulas: the gradient, saved inputs and output), in one pass.
+template <class T, class F, class... Rest>
+Tensor<T> map_broadcast(F f, const Tensor<T>& first, const Rest&... rest) {
+  Shape out_shape = first.shape();
+  ((out_shape = broadcast_shapes(out_shape, rest.shape())), ...);
+  Tensor<T> out = empty<T>(out_shape, first.device());
+  detail::broadcast_map(out.data(), out_shape, f, detail::Operand<T>{first.data(), first.shape()},
+                        detail::Operand<T>{rest.data(), rest.shape()}...);
+  return out;
+}
+
+/// x^e exactly as PyTorch's CPU pow with a scalar exponent: the exponent is compared as the
+/// double it was given (as PyTorch compares its Scalar), small exponents are products, 0.5
+/// and -0.5 go through sqrt, the rest through std::pow with the exponent cast to T.
 template <class T>
 struct PowScalarKernel {
-  T e;
+  double e;
   T operator()(T x) const {
-    if (e == T(2)) return x * x;
-    if (e == T(3)) return x * x * x;
-    if (e == T(1)) return x;
-    if (e == T(0)) return T(1);
-    if (e == T(0.5)) return std::sqrt(x);
-    if (e == T(-0.5)) return T(1) / std::sqrt(x);
-    if (e == T(-1)) return T(1) / x;
-    if (e == T(-2)) return T(1) / (x * x);
-    return std::pow(x, e);
+    if (e == 2.0) return x * x;
+    if (e == 3.0) return x * x * x;
+    if (e == 1.0) return x;
+    if (e == 0.0) return T(1);
+    if (e == 0.5) return std::sqrt(x);
+    if (e == -0.5) return T(1) / std::sqrt(x);
+    if (e == -1.0) return T(1) / x;
+    if (e == -2.0) return T(1) / (x * x);
+    return std::pow(x, static_cast<T>(e));
   }
 };
 
 // ---------------------------------------------------------------- elementwise unary nodes
-// Each unary op is a name, the forward formula and the local derivative from input x and
-// output y; UnaryBackward turns that into grad_in = grad_out * f'(x).
-#define EIGRAD_UNARY_OP(Name, Str, Forward, Derivative)               \
-  struct Name {                                                       \
-    static constexpr const char* name = Str;                          \
-    template <class T>                                                \
-    static T forward(T x) { using std::exp; return Forward; }         \
-    template <class T>                                                \
-    static T derivative(T x, T y) { (void)x; (void)y; return Derivative; } \
+// 1 - y*y rounded once: PyTorch's tanh_backward is grad * (1 - y*y), which its GCC build
+// contracts into an FMA. A float's square is exact in double, and 1 - y*y rounded to double
+// then to float equals the fused result for every float in [-1, 1] (checked exhaustively), so
+// float needs no FMA instruction; double calls std::fma.
+inline float one_minus_square(float y) {
+  return static_cast<float>(1.0 - static_cast<double>(y) * static_cast<double>(y));
+}
+inline double one_minus_square(double y) { return std::fma(-y, y, 1.0); }
+
+// Each unary op is a name, the forward formula and the gradient of its input from the
+// incoming gradient g, the input x and the output y, written as PyTorch 1.13 writes it
+// (derivatives.yaml and its CPU kernels): the same operations in the same order, so the
+// rounding and the special values (0, inf, NaN) come out the same. doc/design.md lists them.
+#define EIGRAD_UNARY_OP(Name, Str, Forward, Backward)                           \
+  struct Name {                                                                 \
+    static constexpr const char* name = Str;                                    \
+    template <class T>                                                          \
+    static T forward(T x) { using std::exp; return Forward; }                   \
+    template <class T>                                                          \
+    static T backward(T g, T x, T y) { (void)x; (void)y; return Backward; }     \
   };
 
-EIGRAD_UNARY_OP(SinOp, "SinBackward0", std::sin(x), std::cos(x))
-EIGRAD_UNARY_OP(CosOp, "CosBackward0", std::cos(x), -std::sin(x))
-EIGRAD_UNARY_OP(ExpOp, "ExpBackward0", std::exp(x), y)
-EIGRAD_UNARY_OP(LogOp, "LogBackward0", std::log(x), T(1) / x)
-EIGRAD_UNARY_OP(SqrtOp, "SqrtBackward0", std::sqrt(x), T(1) / (T(2) * y))
-EIGRAD_UNARY_OP(AbsOp, "AbsBackward0", std::abs(x), T((x > T(0)) - (x < T(0))))
-EIGRAD_UNARY_OP(TanhOp, "TanhBackward0", std::tanh(x), T(1) - y * y)
-EIGRAD_UNARY_OP(SigmoidOp, "SigmoidBackward0", T(1) / (T(1) + exp(-x)), y * (T(1) - y))
-EIGRAD_UNARY_OP(ReluOp, "ReluBackward0", (x > T(0) || x != x) ? x : T(0), x > T(0) ? T(1) : T(0))  // NaN stays NaN
-EIGRAD_UNARY_OP(NegOp, "NegBackward0", -x, T(-1))
+EIGRAD_UNARY_OP(SinOp, "SinBackward0", std::sin(x), g * std::cos(x))
+EIGRAD_UNARY_OP(CosOp, "CosBackward0", std::cos(x), g * -std::sin(x))
+EIGRAD_UNARY_OP(ExpOp, "ExpBackward0", std::exp(x), g * y)
+EIGRAD_UNARY_OP(LogOp, "LogBackward0", std::log(x), g / x)
+EIGRAD_UNARY_OP(SqrtOp, "SqrtBackward0", std::sqrt(x), g / (T(2) * y))
+EIGRAD_UNARY_OP(AbsOp, "AbsBackward0", std::abs(x), g * T((T(0) < x) - (x < T(0))))  // sgn(NaN) = 0
+EIGRAD_UNARY_OP(TanhOp, "TanhBackward0", std::tanh(x), g * one_minus_square(y))
+EIGRAD_UNARY_OP(SigmoidOp, "SigmoidBackward0", T(1) / (T(1) + exp(-x)), g * (T(1) - y) * y)
+// clamp_min(x, 0) keeps NaN and -0.0; threshold_backward(g, y, 0) passes g unless y <= 0,
+// so a NaN input gets the whole gradient.
+EIGRAD_UNARY_OP(ReluOp, "ReluBackward0", x < T(0) ? T(0) : x, y <= T(0) ? T(0) : g)
 #undef EIGRAD_UNARY_OP
+
+template <class T, class Op>
+void unary_backward_loop(const T* g, const T* x, const T* y, T* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) out[i] = Op::template backward<T>(g[i], x[i], y[i]);
+}
+
+// Where the compiler targets plain x86-64, std::fma is a library call per element; a clone
+// of the double tanh loop for FMA hardware (picked at load time) keeps it one instruction.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__FMA__) && defined(__ELF__)
+__attribute__((target_clones("fma", "default")))
+#endif
+void tanh_backward_loop(const double* g, const double* x, const double* y, double* out, std::int64_t n) {
+  unary_backward_loop<double, TanhOp>(g, x, y, out, n);
+}
 
 template <class T, class Op>
 class UnaryBackward final : public Node<T> {
@@ -87,7 +128,9 @@ class UnaryBackward final : public Node<T> {
     Tensor<T> gx = empty<T>(x.shape(), x.device());
     const T *pg = g.data(), *px = x.data(), *py = y.data();
     T* out = gx.data();
-    for (std::int64_t i = 0, n = x.numel(); i < n; ++i) out[i] = pg[i] * Op::template derivative<T>(px[i], py[i]);
+    const std::int64_t n = x.numel();
+    if constexpr (std::is_same_v<T, double> && std::is_same_v<Op, TanhOp>) tanh_backward_loop(pg, px, py, out, n);
+    else unary_backward_loop<T, Op>(pg, px, py, out, n);
     return {gx};
   }
 };
@@ -103,24 +146,48 @@ Tensor<T> unary_op(const Tensor<T>& a) {
 template <class T>
 class PowScalarBackward final : public Node<T> {
  public:
-  PowScalarBackward(const Tensor<T>& x, T e) : e_(e) { this->save(x); }
+  PowScalarBackward(const Tensor<T>& x, double e) : e_(e) { this->save(x); }
   std::string name() const override { return "PowBackward0"; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    if (e_ == T(0)) return {zeros_like(g)};
-    // PyTorch: grad * (exponent * self.pow(exponent - 1))
-    const PowScalarKernel<T> pow_m1{e_ - T(1)};
-    const T e = e_;
+    // PyTorch's pow_backward: zeros for exponent 0 (even at x = 0 or with a NaN gradient),
+    // else grad * (exponent * self.pow(exponent - 1)), exponent - 1 taken in double.
+    if (e_ == 0.0) return {zeros_like(g)};
+    const PowScalarKernel<T> pow_m1{e_ - 1.0};
+    const T e = static_cast<T>(e_);
     return {map_binary(g, this->saved(0), [pow_m1, e](T gi, T x) { return gi * (e * pow_m1(x)); })};
   }
 
  private:
-  T e_;
+  double e_;
+};
+
+/// Gradient of torch.pow(s, exponent) (PowBackward2): grad * (result * log(s)), 0 where
+/// s == 0 and exponent >= 0; log(s) is taken in double, as PyTorch's Scalar::log, then cast.
+template <class T>
+class PowScalarBaseBackward final : public Node<T> {
+ public:
+  PowScalarBaseBackward(const Tensor<T>& exponent, const Tensor<T>& y, T base) : base_(base) {
+    this->save(exponent);
+    this->save(y);
+  }
+  std::string name() const override { return "PowBackward2"; }
+
+ protected:
+  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
+    const T log_base = static_cast<T>(std::log(static_cast<double>(base_)));
+    const bool zero_base = base_ == T(0);
+    auto grad = [log_base, zero_base](T gi, T p, T y) { return gi * ((zero_base && p >= T(0)) ? T(0) : y * log_base); };
+    return {map_broadcast(grad, g, this->saved(0), this->saved(1))};
+  }
+
+ private:
+  T base_;
 };
 
 template <class T>
-class ScaleBackward final : public Node<T> {  // y = a * s  or  y = s - a  (scale -1)
+class ScaleBackward final : public Node<T> {  // y = a * s, y = -a, y = s - a (scale -1)
  public:
   ScaleBackward(T scale, const char* name) : scale_(scale), name_(name) {}
   std::string name() const override { return name_; }
@@ -128,6 +195,7 @@ class ScaleBackward final : public Node<T> {  // y = a * s  or  y = s - a  (scal
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
     if (scale_ == T(1)) return {g};
+    if (scale_ == T(-1)) return {map_unary(g, [](T v) { return -v; })};  // grad.neg(), as PyTorch
     const T s = scale_;
     return {map_unary(g, [s](T v) { return v * s; })};
   }
@@ -161,8 +229,13 @@ class RDivScalarBackward final : public Node<T> {  // y = s / x
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
+    // MulBackward0 gives grad * s, then ReciprocalBackward0 -grad * (result * result) with
+    // result = 1 / x (recomputed here: the same value the forward's reciprocal made).
     const T s = s_;
-    return {map_binary(g, this->saved(0), [s](T gi, T x) { return -gi * s / (x * x); })};
+    return {map_binary(g, this->saved(0), [s](T gi, T x) {
+      const T r = T(1) / x;
+      return -(gi * s) * (r * r);
+    })};
   }
 
  private:
@@ -218,33 +291,40 @@ class BinaryBackward final : public Node<T> {
         const Tensor<T>& a = this->saved(0);
         const Tensor<T>& b = this->saved(1);
         if (need_a) ga = g / b;
-        if (need_b) gb = -g * a / (b * b);
+        // div_tensor_other_backward: -grad * ((self / other) / other); b * b would
+        // overflow or underflow where a / b / b does not.
+        if (need_b) gb = map_broadcast([](T gi, T x, T d) { return -gi * ((x / d) / d); }, g, a, b);
         break;
       }
       case BinaryKind::Pow: {
         const Tensor<T>& a = this->saved(0);
         const Tensor<T>& e = this->saved(1);
+        // pow_backward_self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1))).
         if (need_a) {
-          // d/da a^e = e * a^(e-1), and 0 where e == 0 (PyTorch's masked form).
-          ga = g * map_binary(a, e, [](T x, T p) { return p == T(0) ? T(0) : p * std::pow(x, p - T(1)); });
+          auto grad = [](T gi, T x, T p) { return p == T(0) ? T(0) : gi * (p * std::pow(x, p - T(1))); };
+          ga = map_broadcast(grad, g, a, e);
         }
+        // pow_backward_exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log()).
         if (need_b) {
-          // d/de a^e = a^e * log(a), and 0 where a == 0 and e >= 0.
-          gb = g * map_binary(this->saved(2), map_binary(a, e, [](T x, T p) {
-                                return (x == T(0) && p >= T(0)) ? T(0) : std::log(x);
-                              }), [](T y, T l) { return l == T(0) ? T(0) : y * l; });
+          auto grad = [](T gi, T x, T p, T y) { return gi * ((x == T(0) && p >= T(0)) ? T(0) : y * std::log(x)); };
+          gb = map_broadcast(grad, g, a, e, this->saved(2));
         }
         break;
       }
       case BinaryKind::Max:
       case BinaryKind::Min: {
+        // where(self == other, grad / 2, grad).masked_fill_(self < other, 0) for maximum's
+        // self (> for minimum's): a NaN on either side compares false both ways, so both
+        // operands get the whole gradient there; the loser gets an exact 0.
         const bool is_max = kind_ == BinaryKind::Max;
-        // The larger (smaller) operand takes the gradient; ties split it evenly.
-        auto weight_a = map_binary(this->saved(0), this->saved(1), [is_max](T x, T y) {
-          return x == y ? T(0.5) : ((x > y) == is_max ? T(1) : T(0));
-        });
-        if (need_a) ga = g * weight_a;
-        if (need_b) gb = g * rsub_scalar(weight_a, T(1));
+        auto share = [is_max](T gi, T mine, T other) {
+          if (mine == other) return gi / T(2);
+          return (is_max ? mine < other : mine > other) ? T(0) : gi;
+        };
+        const Tensor<T>& a = this->saved(0);
+        const Tensor<T>& b = this->saved(1);
+        if (need_a) ga = map_broadcast(share, g, a, b);
+        if (need_b) gb = map_broadcast(share, g, b, a);
         break;
       }
     }
@@ -291,27 +371,27 @@ Tensor<T> sum_dim_raw(const Tensor<T>& a, int d, bool keepdim) {
   return out;
 }
 
-/// Copies \p g (broadcastable) out to \p shape.
 template <class T>
-Tensor<T> expand_copy(const Tensor<T>& g, const Shape& shape) {
-  Tensor<T> out = empty<T>(shape, g.device());
-  broadcast_binary(out.data(), shape, g.data(), g.shape(), out.data(), shape, [](T, T v) { return v; });
-  return out;
-}
-
-template <class T>
-class SumBackward final : public Node<T> {  // also mean (scale 1/n)
+class SumBackward final : public Node<T> {  // also mean (divisor n)
  public:
-  SumBackward(Shape input_shape, int dim, bool keepdim, T scale, const char* name)
-      : input_shape_(std::move(input_shape)), dim_(dim), keepdim_(keepdim), scale_(scale), name_(name) {}
+  SumBackward(Shape input_shape, int dim, bool keepdim, T divisor, const char* name)
+      : input_shape_(std::move(input_shape)), dim_(dim), keepdim_(keepdim), divisor_(divisor), name_(name) {}
   std::string name() const override { return name_; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
     Tensor<T> gg = g;
     if (dim_ >= 0 && !keepdim_ && !input_shape_.empty()) gg = g.unsqueeze(dim_);
-    Tensor<T> out = expand_copy(gg, input_shape_);
-    if (scale_ != T(1)) out *= scale_;
+    // sum: grad.expand(sizes); mean: grad.expand(sizes) / n, a division as PyTorch's
+    // mean_backward does (g * (1/n) rounds differently), in the same pass as the copy.
+    Tensor<T> out = empty<T>(input_shape_, g.device());
+    T* o = out.data();
+    if (divisor_ == T(1)) {
+      broadcast_binary(o, input_shape_, gg.data(), gg.shape(), o, input_shape_, [](T, T v) { return v; });
+    } else {
+      const T n = divisor_;
+      broadcast_binary(o, input_shape_, gg.data(), gg.shape(), o, input_shape_, [n](T, T v) { return v / n; });
+    }
     return {out};
   }
 
@@ -319,7 +399,7 @@ class SumBackward final : public Node<T> {  // also mean (scale 1/n)
   Shape input_shape_;
   int dim_;  // -1: all dimensions
   bool keepdim_;
-  T scale_;
+  T divisor_;
   const char* name_;
 };
 
@@ -389,10 +469,9 @@ template <class T> Tensor<T> Tensor<T>::relu() const { return unary_op<T, ReluOp
 
 template <class T>
 Tensor<T> Tensor<T>::pow(double exponent) const {
-  const PowScalarKernel<T> k{static_cast<T>(exponent)};
-  Tensor<T> y = map_unary(*this, k);
+  Tensor<T> y = map_unary(*this, PowScalarKernel<T>{exponent});
   if (!autograd::any_requires_grad<T>({this})) return y;
-  return autograd::record<T>(y, std::make_shared<PowScalarBackward<T>>(*this, static_cast<T>(exponent)), {this});
+  return autograd::record<T>(y, std::make_shared<PowScalarBackward<T>>(*this, exponent), {this});
 }
 
 template <class T>
@@ -421,7 +500,7 @@ Tensor<T> Tensor<T>::mean() const {
   Tensor<T> out = scalar_tensor<T>(n ? array().sum() / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN(), device());
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(
-      out, std::make_shared<SumBackward<T>>(shape(), -1, false, T(1) / static_cast<T>(n), "MeanBackward0"), {this});
+      out, std::make_shared<SumBackward<T>>(shape(), -1, false, static_cast<T>(n), "MeanBackward0"), {this});
 }
 
 template <class T>
@@ -432,14 +511,14 @@ Tensor<T> Tensor<T>::mean(std::int64_t dim, bool keepdim) const {
   out.array() /= static_cast<T>(n);
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(
-      out, std::make_shared<SumBackward<T>>(shape(), d, keepdim, T(1) / static_cast<T>(n), "MeanBackward1"), {this});
+      out, std::make_shared<SumBackward<T>>(shape(), d, keepdim, static_cast<T>(n), "MeanBackward1"), {this});
 }
 
 template <class T>
 Tensor<T> Tensor<T>::sum_to(const Shape& target) const {
   if (shape() == target) return *this;
-  if (broadcast_shapes(target, shape()) != shape())
-    throw ShapeError("sum_to: shape " + to_string(shape()) + " is not a broadcast of " + to_string(target));
+  EIGRAD_CHECK(broadcast_shapes(target, shape()) == shape(), ShapeError, "sum_to: shape ", to_string(shape()),
+               " is not a broadcast of ", to_string(target));
   Tensor<T> out = *this;
   const int lead = dim() - static_cast<int>(target.size());
   for (int i = 0; i < lead; ++i) out = out.sum(0, false);
@@ -450,11 +529,10 @@ Tensor<T> Tensor<T>::sum_to(const Shape& target) const {
 
 template <class T>
 Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
-  if (dim() != 2 || other.dim() != 2 || shape()[1] != other.shape()[0])
-    throw ShapeError("matmul: shapes " + to_string(shape()) + " and " + to_string(other.shape()) +
-                     " cannot be multiplied (need [m, k] and [k, n])");
-  if (device() != other.device())
-    throw DeviceError("matmul: operands on " + device().str() + " and " + other.device().str());
+  EIGRAD_CHECK(dim() == 2 && other.dim() == 2 && shape()[1] == other.shape()[0], ShapeError, "matmul: shapes ",
+               to_string(shape()), " and ", to_string(other.shape()), " cannot be multiplied (need [m, k] and [k, n])");
+  EIGRAD_CHECK(device() == other.device(), DeviceError, "matmul: operands on ", device().str(), " and ",
+               other.device().str());
   Tensor<T> out = empty<T>({shape()[0], other.shape()[1]}, device());
   out.matrix().noalias() = matrix() * other.matrix();
   if (!autograd::any_requires_grad<T>({this, &other})) return out;
@@ -464,7 +542,7 @@ Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
 template <class T>
 Tensor<T> Tensor<T>::t() const {
   if (dim() < 2) return *this;
-  if (dim() != 2) throw ShapeError("t() needs a tensor of rank <= 2, got shape " + to_string(shape()));
+  EIGRAD_CHECK(dim() == 2, ShapeError, "t() needs a tensor of rank <= 2, got shape ", to_string(shape()));
   Tensor<T> out = empty<T>({shape()[1], shape()[0]}, device());
   out.matrix() = matrix().transpose();
   return autograd::record<T>(out, std::make_shared<TransposeBackward<T>>(), {this});
@@ -497,7 +575,11 @@ Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
   return binary_op(BinaryKind::Min, a, b, [](T x, T y) { return (x != x || y != y) ? x + y : std::min(x, y); });
 }
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a) { return unary_op<T, NegOp>(a); }
+Tensor<T> operator-(const Tensor<T>& a) {
+  Tensor<T> y = map_unary(a, [](T x) { return -x; });
+  if (!autograd::any_requires_grad<T>({&a})) return y;
+  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(-1), "NegBackward0"), {&a});
+}
 
 template <class T>
 Tensor<T> add_scalar(const Tensor<T>& a, T s) {
@@ -532,11 +614,15 @@ Tensor<T> rdiv_scalar(const Tensor<T>& a, T s) {
 }
 template <class T>
 Tensor<T> pow(T s, const Tensor<T>& exponent) {
-  return full<T>({}, s, exponent.device()).pow(exponent);
+  // PyTorch's pow.Scalar: 1 for a base of 1, else the tensor-tensor kernel with the base.
+  Tensor<T> y = map_unary(exponent, [s](T p) { return s == T(1) ? T(1) : std::pow(s, p); });
+  if (!autograd::any_requires_grad<T>({&exponent})) return y;
+  return autograd::record<T>(y, std::make_shared<PowScalarBaseBackward<T>>(exponent, y, s), {&exponent});
 }
 template <class T>
 Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
-  if (lo > hi) throw ValueError("clamp: lower bound " + std::to_string(lo) + " above upper bound " + std::to_string(hi));
+  EIGRAD_CHECK(!(lo > hi), ValueError, "clamp: lower bound ", std::to_string(lo), " above upper bound ",
+               std::to_string(hi));
   Tensor<T> y = map_unary(a, [lo, hi](T x) { return std::min(std::max(x, lo), hi); });
   if (!autograd::any_requires_grad<T>({&a})) return y;
   return autograd::record<T>(y, std::make_shared<ClampBackward<T>>(a, lo, hi), {&a});

@@ -975,6 +975,25 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(transpose, T, Types) {
   BOOST_TEST(a.matmul(b).t().to_vector() == b.t().matmul(a.t()).to_vector());
 }
 
+// The operations' messages word for word (EIGRAD_CHECK builds them from parts; std::to_string
+// keeps clamp's six decimals).
+BOOST_AUTO_TEST_CASE_TEMPLATE(operation_errors_read_in_full, T, Types) {
+  auto says = [](const std::string& text) {
+    return [text](const Error& e) {
+      BOOST_TEST_MESSAGE("message: " << e.what());
+      return e.what() == text;
+    };
+  };
+  BOOST_CHECK_EXCEPTION(ones<T>({1, 3}).sum_to({3, 3}), ShapeError,
+                        says("sum_to: shape [1, 3] is not a broadcast of [3, 3]"));
+  BOOST_CHECK_EXCEPTION(ones<T>({2, 3}).matmul(ones<T>({4, 5})), ShapeError,
+                        says("matmul: shapes [2, 3] and [4, 5] cannot be multiplied (need [m, k] and [k, n])"));
+  BOOST_CHECK_EXCEPTION(ones<T>({2, 3, 4}).t(), ShapeError,
+                        says("t() needs a tensor of rank <= 2, got shape [2, 3, 4]"));
+  BOOST_CHECK_EXCEPTION(clamp(ones<T>({2}), T(1), T(-1.5)), ValueError,
+                        says("clamp: lower bound 1.000000 above upper bound -1.500000"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ============================================================================ item, copies, allclose

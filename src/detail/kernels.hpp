@@ -29,6 +29,51 @@ inline BroadcastIndex broadcast_index(const Shape& shape, const Shape& out) {
   return b;
 }
 
+/// One input of broadcast_map: its elements (contiguous) and its shape.
+template <class T>
+struct Operand {
+  const T* data;
+  const Shape& shape;
+};
+
+/// An operand's read position while broadcast_loop walks the output.
+template <class T>
+struct BroadcastCursor {
+  const T* data;
+  BroadcastIndex index;
+  std::int64_t row = 0;  // offset of the current innermost row
+
+  void seek(std::int64_t i0, std::int64_t i1, std::int64_t i2) {
+    row = i0 * index.stride[0] + i1 * index.stride[1] + i2 * index.stride[2];
+  }
+  T at(std::int64_t i3) const { return data[row + i3 * index.stride[3]]; }
+};
+
+/// The general strided walk behind broadcast_binary and broadcast_map.
+template <class T, class F, class... Cursors>
+void broadcast_loop(T* out, const Shape& out_shape, F f, Cursors... cursors) {
+  const auto e = broadcast_index(out_shape, out_shape).extent;
+  std::int64_t o = 0;
+  for (std::int64_t i0 = 0; i0 < e[0]; ++i0)
+    for (std::int64_t i1 = 0; i1 < e[1]; ++i1)
+      for (std::int64_t i2 = 0; i2 < e[2]; ++i2) {
+        (cursors.seek(i0, i1, i2), ...);
+        for (std::int64_t i3 = 0; i3 < e[3]; ++i3) out[o++] = f(cursors.at(i3)...);
+      }
+}
+
+/// out[i] = f(x[.], y[.], ...) over \p out_shape for any number of operands, each broadcast
+/// to it: one pass for a backward formula that reads several tensors.
+template <class T, class F, class... Operands>
+void broadcast_map(T* out, const Shape& out_shape, F f, const Operands&... operands) {
+  const std::int64_t n = numel(out_shape);
+  if (((numel(operands.shape) == n) && ...)) {
+    for (std::int64_t i = 0; i < n; ++i) out[i] = f(operands.data[i]...);
+    return;
+  }
+  broadcast_loop(out, out_shape, f, BroadcastCursor<T>{operands.data, broadcast_index(operands.shape, out_shape)}...);
+}
+
 /// out[i] = f(a[.], b[.]) over the broadcast shape \p out_shape.
 template <class T, class F>
 void broadcast_binary(const T* a, const Shape& a_shape, const T* b, const Shape& b_shape, T* out,
@@ -49,18 +94,8 @@ void broadcast_binary(const T* a, const Shape& a_shape, const T* b, const Shape&
     for (std::int64_t i = 0; i < n; ++i) out[i] = f(av, b[i]);
     return;
   }
-  const BroadcastIndex ia = broadcast_index(a_shape, out_shape);
-  const BroadcastIndex ib = broadcast_index(b_shape, out_shape);
-  const auto& e = ia.extent;
-  std::int64_t o = 0;
-  for (std::int64_t i0 = 0; i0 < e[0]; ++i0)
-    for (std::int64_t i1 = 0; i1 < e[1]; ++i1)
-      for (std::int64_t i2 = 0; i2 < e[2]; ++i2) {
-        const std::int64_t pa = i0 * ia.stride[0] + i1 * ia.stride[1] + i2 * ia.stride[2];
-        const std::int64_t pb = i0 * ib.stride[0] + i1 * ib.stride[1] + i2 * ib.stride[2];
-        for (std::int64_t i3 = 0; i3 < e[3]; ++i3)
-          out[o++] = f(a[pa + i3 * ia.stride[3]], b[pb + i3 * ib.stride[3]]);
-      }
+  broadcast_loop(out, out_shape, f, BroadcastCursor<T>{a, broadcast_index(a_shape, out_shape)},
+                 BroadcastCursor<T>{b, broadcast_index(b_shape, out_shape)});
 }
 
 /// out[i] = f(a[i]) over \p n contiguous elements.
