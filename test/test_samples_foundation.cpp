@@ -1,9 +1,13 @@
 #define BOOST_TEST_MODULE samples_foundation
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -347,6 +351,33 @@ BOOST_AUTO_TEST_CASE(bad_command_lines_exit_2_with_one_line) {
       expect_usage_error(binary, {"--device", "cuda:1", "--init", golden_path("02_tensor.json")});
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(init_reads_only_regular_files_of_bounded_size) {
+  // A directory used to end in an uncaught std::ios_failure (abort), a FIFO in a hang.
+  const std::string directory = std::filesystem::temp_directory_path().string();
+  const TempFile fifo(write_init_file({}));
+  std::remove(fifo.path.c_str());
+  BOOST_TEST_REQUIRE(::mkfifo(fifo.path.c_str(), 0600) == 0);
+  const TempFile huge = temp_text_file("");
+  BOOST_TEST_REQUIRE(::truncate(huge.path.c_str(), static_cast<off_t>(kMaxInitBytes) + 1) == 0);
+  for (const std::string binary : {"01_numpy", "03_autograd", "06_optim", "09_dual_numbers"}) {
+    BOOST_TEST(expect_usage_error(binary, {"--init", directory}).find("not a regular file") != std::string::npos);
+    BOOST_TEST(expect_usage_error(binary, {"--init", fifo.path}).find("not a regular file") != std::string::npos);
+    BOOST_TEST(expect_usage_error(binary, {"--init", huge.path}).find("more than the") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_flag_without_its_value_is_named) {
+  // Boost would take the next flag as the value and then report "too many positional options".
+  BOOST_TEST(expect_usage_error("03_autograd", {"--lr", "--iters", "5"}).find("--lr needs a value (got the flag --iters)") !=
+             std::string::npos);
+  BOOST_TEST(expect_usage_error("06_optim", {"--optimizer", "--lr", "1"}).find("--optimizer needs a value") !=
+             std::string::npos);
+  BOOST_TEST(expect_usage_error("06_optim", {"--iters"}).find("--iters needs a value") != std::string::npos);
+  // A negative number is still a value, and a switch needs none.
+  BOOST_TEST(run_sample("06_optim", {"--optimizer", "adam", "--amsgrad", "--iters", "1"}).exit_code == 0);
+  expect_usage_error("06_optim", {"--lr", "-1"});  // a value, refused for being negative
 }
 
 BOOST_AUTO_TEST_CASE(help_exits_0) {

@@ -3,9 +3,14 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <fstream>
+#include <cstring>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -142,8 +147,23 @@ std::string stage_usage(const std::string& name, const StageDefaults& defaults) 
   return os.str();
 }
 
+// Boost takes the word after a flag as its value even when that word is the next flag
+// ("--lr --iters 5" sets lr to "--iters" and then finds a stray "5"): a flag that takes a
+// value must be followed by one that is not a flag.
+void check_flags_have_values(const std::vector<std::string>& args, const po::options_description& desc) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& word = args[i];
+    if (word.rfind("--", 0) != 0 || word.find('=') != std::string::npos) continue;
+    const po::option_description* option = desc.find_nothrow(word.substr(2), false);
+    if (option == nullptr || option->semantic()->max_tokens() == 0) continue;
+    EIGRAD_CHECK(i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0, UsageError, word,
+                 " needs a value", i + 1 < args.size() ? " (got the flag " + args[i + 1] + ")" : std::string());
+  }
+}
+
 StageOptions parse_stage_options(const std::vector<std::string>& args, const StageDefaults& d, bool* help) {
   const po::options_description desc = make_description(d);
+  check_flags_have_values(args, desc);
   po::variables_map vm;
   const po::positional_options_description no_positional;  // a stray word is an error
   try {
@@ -277,13 +297,44 @@ void require_cpu(const char* stage, const StageOptions& opts) {
                opts.device.str());
 }
 
+namespace {
+
+// An --init file is a small JSON document: only a regular file is read (a directory would
+// fail mid-read, a FIFO or a device might never end), opened without blocking and read up
+// to kMaxInitBytes.
+std::string read_init_text(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  EIGRAD_CHECK(fd >= 0, UsageError, "--init: cannot read '", path, "': ", std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat info {};
+  EIGRAD_CHECK(::fstat(fd, &info) == 0, UsageError, "--init: cannot read '", path, "': ", std::strerror(errno));
+  EIGRAD_CHECK(S_ISREG(info.st_mode), UsageError, "--init: '", path, "' is not a regular file");
+  EIGRAD_CHECK(info.st_size <= static_cast<off_t>(kMaxInitBytes), UsageError, "--init: '", path, "' holds ",
+               info.st_size, " bytes, more than the ", kMaxInitBytes, " an init file may have");
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    const ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    EIGRAD_CHECK(got >= 0, UsageError, "--init: cannot read '", path, "': ", std::strerror(errno));
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
+    EIGRAD_CHECK(text.size() <= kMaxInitBytes, UsageError, "--init: '", path, "' grew past the ", kMaxInitBytes,
+                 " bytes an init file may have");
+  }
+  return text;
+}
+
+}  // namespace
+
 std::map<std::string, std::vector<double>> read_init_file(const std::string& path,
                                                           std::optional<std::vector<int>>* bounds) {
-  std::ifstream in(path, std::ios::binary);
-  EIGRAD_CHECK(in, UsageError, "--init: cannot read '", path, "'");
   nlohmann::json doc;
   try {
-    doc = nlohmann::json::parse(in);
+    doc = nlohmann::json::parse(read_init_text(path));
   } catch (const nlohmann::json::exception& e) {
     EIGRAD_FAIL(UsageError, "--init ", path, ": malformed JSON: ", json_message(e));
   }

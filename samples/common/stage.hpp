@@ -89,6 +89,9 @@ struct StageOptions {
 /// Python's math.pi: the tutorial fits sin(x) on [-pi, pi].
 constexpr double kPi = 3.141592653589793;
 
+/// The largest --init file read (the golden files are 1 to 150 kB).
+constexpr std::size_t kMaxInitBytes = 16u << 20;
+
 /// Options holding a stage's defaults and nothing from a command line.
 StageOptions default_options(const StageDefaults& defaults);
 
