@@ -56,7 +56,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
     // Compute and print loss
     const T loss = (y_pred - y).square().sum();
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, static_cast<double>(loss));
+    trace_loss(out, run, opts, t, static_cast<double>(loss));
 
     // Backprop to compute gradients of a, b, c, d with respect to loss
     const Array grad_y_pred = T(2) * (y_pred - y);

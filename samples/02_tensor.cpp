@@ -36,7 +36,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
     // Compute and print loss
     const double loss = (y_pred - y).pow(2).sum().template item<double>();
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss);
+    trace_loss(out, run, opts, t, loss);
 
     // Backprop to compute gradients of a, b, c, d with respect to loss
     const Tensor<T> grad_y_pred = 2.0 * (y_pred - y);

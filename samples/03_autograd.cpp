@@ -31,7 +31,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   for (std::int64_t t = 0; t < opts.iters; ++t) {
     const Tensor<T> y_pred = a + b * x + c * x.pow(2) + d * x.pow(3);
     const Tensor<T> loss = (y_pred - y).pow(2).sum();
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+    trace_loss(out, run, opts, t, loss.template item<double>());
 
     // backward() fills a.grad() .. d.grad() with the loss's gradient.
     loss.backward();

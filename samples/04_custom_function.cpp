@@ -47,7 +47,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   for (std::int64_t t = 0; t < opts.iters; ++t) {
     const Tensor<T> y_pred = a + b * LegendrePolynomial3::apply(c + d * x);
     const Tensor<T> loss = (y_pred - y).pow(2).sum();
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+    trace_loss(out, run, opts, t, loss.template item<double>());
 
     loss.backward();
     // Update the weights by gradient descent, unrecorded, then reset their gradients

@@ -35,7 +35,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   for (std::int64_t t = 0; t < opts.iters; ++t) {
     const Tensor<T> y_pred = model(xx);
     const Tensor<T> loss = loss_fn(y_pred, y);
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+    trace_loss(out, run, opts, t, loss.template item<double>());
 
     model.zero_grad(/*set_to_none=*/false);  // PyTorch 1.13's default (the golden run's)
     loss.backward();

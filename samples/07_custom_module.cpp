@@ -59,7 +59,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
   for (std::int64_t t = 0; t < opts.iters; ++t) {
     const Tensor<T> y_pred = model(x);
     const Tensor<T> loss = criterion(y_pred, y);
-    if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss.template item<double>());
+    trace_loss(out, run, opts, t, loss.template item<double>());
 
     // PyTorch 1.13, whose runs made the golden traces, zeroes gradients here rather than
     // resetting them to None (see 08_dynamic_net).

@@ -380,6 +380,40 @@ BOOST_AUTO_TEST_CASE(a_flag_without_its_value_is_named) {
   expect_usage_error("06_optim", {"--lr", "-1"});  // a value, refused for being negative
 }
 
+BOOST_AUTO_TEST_CASE(a_diverging_run_stops_at_its_first_non_finite_loss_with_exit_3) {
+  // --lr 1e30 used to print nan losses and weights and exit 0.
+  for (const std::string binary :
+       {"01_numpy", "02_tensor", "03_autograd", "04_custom_function", "05_nn", "06_optim", "07_custom_module",
+        "08_dynamic_net"}) {
+    const auto r = run_sample(binary, {"--lr", "1e30", "--iters", "300", "--seed", "1"});
+    BOOST_TEST_CONTEXT(binary << ": " << r.err) {
+      BOOST_TEST(r.exit_code == 3);
+      BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+      BOOST_TEST(r.err.rfind(binary + ": error: the loss is ", 0) == 0u);
+      BOOST_TEST(r.err.find("try a smaller --lr") != std::string::npos);
+      BOOST_TEST(r.out.find("nan") == std::string::npos);  // nothing non-finite was printed
+      BOOST_TEST(r.out.find("Result") == std::string::npos);
+    }
+  }
+  // The step named is the first whose loss is not finite: a direct run finds the same one.
+  StageOptions opts = default_options(defaults_autograd());
+  opts.lr = 1e30;
+  opts.iters = 300;
+  std::ostringstream out;
+  try {
+    run_autograd(opts, out);
+    BOOST_FAIL("no Diverged");
+  } catch (const Diverged& e) {
+    const std::string message = e.what();
+    const auto at = message.find(" at step ");
+    BOOST_TEST_REQUIRE(at != std::string::npos);
+    const std::int64_t step = std::stoll(message.substr(at + 9));
+    opts.iters = step;  // every step before it has a finite loss
+    std::ostringstream quiet;
+    BOOST_CHECK_NO_THROW(run_autograd(opts, quiet));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(help_exits_0) {
   for (const std::string binary : {"01_numpy", "02_tensor"}) {
     const auto r = run_sample(binary, {"--help"});

@@ -96,7 +96,7 @@ struct Tutorial {
   void train(std::int64_t from, std::int64_t to, const StageOptions& o, std::ostream& out, StageRun& run) {
     for (std::int64_t t = from; t < to; ++t) {
       const Tensor<T> loss = loss_fn(model(xx), y);
-      if (is_trace_step(o, t)) print_trace_line(out, run, t, loss.template item<double>());
+      trace_loss(out, run, o, t, loss.template item<double>());
       optimizer->zero_grad();
       loss.backward();
       optimizer->step();

@@ -273,6 +273,9 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
     fn(opts, std::cout);
     std::cout.flush();
     return 0;
+  } catch (const Diverged& e) {
+    std::cout.flush();  // the trace lines printed before it stay
+    return fail(3, e.what());
   } catch (const eigrad::ValueError& e) {  // e.g. an optimizer option out of range
     return fail(2, e.what());
   } catch (const eigrad::DeviceError& e) {
@@ -421,6 +424,12 @@ std::string py_float(double v) {
 void print_trace_line(std::ostream& out, StageRun& run, std::int64_t t, double loss) {
   out << t << ' ' << py_float(loss) << '\n';
   run.trace.push_back({t, loss});
+}
+
+void trace_loss(std::ostream& out, StageRun& run, const StageOptions& opts, std::int64_t t, double loss) {
+  EIGRAD_CHECK(std::isfinite(loss), Diverged, "the loss is ", py_float(loss), " at step ", t,
+               ": the run diverged (lr ", py_float(opts.lr), "); try a smaller --lr");
+  if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss);
 }
 
 std::string cubic_string(double a, double b, double c, double d) {

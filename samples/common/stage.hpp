@@ -22,6 +22,13 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// A training run whose loss stopped being finite: stage_main prints the message as one
+/// line and exits with 3.
+class Diverged : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 /// One printed `t loss` line.
 struct TraceLine {
   std::int64_t t;  ///< the step index as printed
@@ -151,6 +158,10 @@ void print_trace_line(std::ostream& out, StageRun& run, std::int64_t t, double l
 inline bool is_trace_step(const StageOptions& opts, std::int64_t t) {
   return t % opts.print_every == opts.print_every - 1;
 }
+
+/// The loss of step \p t: Diverged at the first one that is not finite (naming the step and
+/// the learning rate); otherwise a trace line on the steps is_trace_step() picks.
+void trace_loss(std::ostream& out, StageRun& run, const StageOptions& opts, std::int64_t t, double loss);
 
 /// "y = a + b x + c x^2 + d x^3" with every number as py_float (the tutorial's f-string).
 std::string cubic_string(double a, double b, double c, double d);
