@@ -1,11 +1,16 @@
 #define BOOST_TEST_MODULE checkpoint
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -648,6 +653,379 @@ BOOST_AUTO_TEST_CASE(numpy_reads_what_eigrad_writes_and_eigrad_reads_what_numpy_
   std::map<std::string, std::string> meta;
   eigrad::io::load_safetensors(from_numpy, &meta);
   BOOST_TEST(meta["writer"] == "numpy");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// ============================================================================ hostile inputs, safe saves
+
+namespace {
+
+/// One float named "x".
+TensorDict one_float() { return {{"x", TensorEntry{"F32", {1}, le_bytes<float>({42.f})}}}; }
+
+/// 64k floats named "x": 256 KiB, beyond a 4 KiB file size limit.
+TensorDict many_floats() {
+  return {{"x", TensorEntry{"F32", {1 << 16}, le_bytes(std::vector<float>(1 << 16, 1.f))}}};
+}
+
+/// Every entry of \p dir by name, sorted.
+std::vector<std::string> entries_of(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+/// True when \p s is valid UTF-8 (nlohmann refuses to write anything else).
+bool is_utf8(const std::string& s) {
+  try {
+    (void)nlohmann::json(s).dump();
+    return true;
+  } catch (const nlohmann::json::type_error&) {
+    return false;
+  }
+}
+
+/// The message of the IoError \p save throws, or "" (with a test failure) when it throws none.
+template <class Action>
+std::string io_error_of(Action&& action) {
+  try {
+    action();
+  } catch (const IoError& e) {
+    BOOST_TEST_MESSAGE("IoError: " << e.what());
+    return e.what();
+  }
+  BOOST_ERROR("expected an IoError");
+  return "";
+}
+
+/// Checks that \p msg contains every one of \p parts and is itself valid UTF-8.
+void check_message(const std::string& msg, const std::vector<std::string>& parts) {
+  for (const auto& p : parts) BOOST_TEST(msg.find(p) != std::string::npos, "message '" << msg << "' lacks '" << p << "'");
+  BOOST_TEST(is_utf8(msg), "message is not valid UTF-8");
+}
+
+fs::perms mode_of(const std::string& path) { return fs::status(path).permissions() & fs::perms::mask; }
+
+/// A header of \p count one-float entries t0, t1, ... (and the file holding it), whose last
+/// name is \p last_name: "t<count-1>" for a valid file, an earlier name for a duplicate.
+std::vector<std::uint8_t> many_entries_file(std::size_t count, const std::string& last_name) {
+  std::string header = "{";
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string name = i + 1 == count ? last_name : "t" + std::to_string(i);
+    header += (i ? ",\"" : "\"") + name + R"(":{"dtype":"F32","shape":[1],"data_offsets":[)" + std::to_string(4 * i) +
+              "," + std::to_string(4 * i + 4) + "]}";
+  }
+  header += "}";
+  return make_file(header, std::vector<std::uint8_t>(4 * count, 0));
+}
+
+/// A stale temporary of a save of \p path, as a save interrupted by death leaves it: a child
+/// process saves \p dict there with a file size limit and the default SIGXFSZ action, so it
+/// dies by that signal in the middle of writing. Returns the temporary's name.
+std::string temporary_of_a_save_killed_midway(const TempDir& tmp, const std::string& path, const TensorDict& dict) {
+  const auto before = entries_of(tmp.dir);
+  const pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    rlimit no_core{0, 0}, small{4096, 4096};
+    ::setrlimit(RLIMIT_CORE, &no_core);
+    ::signal(SIGXFSZ, SIG_DFL);
+    ::setrlimit(RLIMIT_FSIZE, &small);
+    try {
+      eigrad::io::save_safetensors(path, dict);
+    } catch (...) {
+    }
+    ::_exit(0);  // not reached: the signal ends the process inside the save
+  }
+  int status = 0;
+  BOOST_REQUIRE_EQUAL(::waitpid(child, &status, 0), child);
+  BOOST_REQUIRE(WIFSIGNALED(status));
+  BOOST_REQUIRE_EQUAL(WTERMSIG(status), SIGXFSZ);
+  std::vector<std::string> added;
+  for (const auto& name : entries_of(tmp.dir))
+    if (std::find(before.begin(), before.end(), name) == before.end()) added.push_back(name);
+  BOOST_REQUIRE_EQUAL(added.size(), 1u);
+  return added.front();
+}
+
+/// Runs \p attempt as an unprivileged user (nobody, in a child process, when we are root,
+/// whom file permissions do not bind) and returns its result.
+template <class Attempt>
+int as_unprivileged_user(Attempt&& attempt) {
+  if (::geteuid() != 0) return attempt();
+  const pid_t child = ::fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(100);
+    ::_exit(attempt());
+  }
+  int status = 0;
+  BOOST_REQUIRE_EQUAL(::waitpid(child, &status, 0), child);
+  BOOST_REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+/// A module holding parameters and a buffer with no elements next to ordinary ones.
+class Hollow : public nn::Module<float> {
+ public:
+  Hollow() {
+    nothing = register_parameter("nothing", eigrad::zeros<float>({0}));
+    no_columns = register_parameter("no_columns", eigrad::zeros<float>({3, 0}));
+    weight = register_parameter("weight", eigrad::randn<float>({2}));
+    no_steps = register_buffer("no_steps", eigrad::zeros<float>({0, 2}));
+  }
+  Tensor<float> forward(const Tensor<float>& x) override { return x * weight; }
+  Tensor<float> nothing, no_columns, weight, no_steps;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(hostile_inputs_and_safe_saves)
+
+// A quadratic header parser (the old one: 40k entries took 17 s, 80k 249 s) would take hours
+// here and make the suite obviously stall; n log n takes about a second.
+BOOST_AUTO_TEST_CASE(a_header_of_200k_entries_loads_or_is_refused_without_quadratic_time) {
+  TempDir tmp;
+  constexpr std::size_t count = 200'000;
+  const auto path = tmp.path("many.safetensors");
+  write_bytes(path, many_entries_file(count, "t" + std::to_string(count - 1)));
+  auto start = std::chrono::steady_clock::now();
+  const TensorDict dict = eigrad::io::load_safetensors(path);
+  const std::chrono::duration<double> load_time = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_MESSAGE("200k-entry header (" << fs::file_size(path) << " bytes) loaded in " << load_time.count() << " s");
+  BOOST_REQUIRE_EQUAL(dict.size(), count);
+  BOOST_TEST(dict.front().first == "t0");
+  BOOST_TEST(dict.back().first == "t" + std::to_string(count - 1));
+
+  // The module loader, too: every entry is unexpected for a small model.
+  auto model = tutorial_model<float>();
+  start = std::chrono::steady_clock::now();
+  const auto result = nn::load(*model, path, /*strict=*/false);
+  const std::chrono::duration<double> module_time = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_MESSAGE("nn::load of it (strict = false) took " << module_time.count() << " s");
+  BOOST_TEST(result.unexpected_keys.size() == count);
+  BOOST_TEST(result.missing_keys.size() == 2u);
+
+  const auto duplicated = tmp.path("duplicated.safetensors");
+  write_bytes(duplicated, many_entries_file(count, "t17"));
+  start = std::chrono::steady_clock::now();
+  check_load_fails(duplicated, {"duplicated.safetensors", "names 't17' twice"});
+  const std::chrono::duration<double> refuse_time = std::chrono::steady_clock::now() - start;
+  BOOST_TEST_MESSAGE("200k-entry header with a duplicate at the end refused in " << refuse_time.count() << " s");
+}
+
+BOOST_AUTO_TEST_CASE(names_and_metadata_that_are_not_utf8_are_io_errors_before_anything_is_written) {
+  TempDir tmp;
+  const auto path = tmp.path("text.safetensors");
+  // Well-formed UTF-8 of every length is kept as it is.
+  TensorDict text = sample_dict();
+  text[0].first = "poids_\xc3\xa9";             // é: two bytes
+  text[1].first = "\xe9\x87\x8d\xe3\x81\xbf";    // 重み: three bytes each
+  text[3].first = "steps_\xf0\x9f\x9a\x80";      // U+1F680: four bytes
+  eigrad::io::save_safetensors(path, text, {{"\xc3\xa9t\xc3\xa9", "\xe2\x82\xac"}});
+  std::map<std::string, std::string> meta;
+  const auto back = eigrad::io::load_safetensors(path, &meta);
+  BOOST_REQUIRE_EQUAL(back.size(), text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) BOOST_TEST(back[i].first == text[i].first);
+  BOOST_TEST(meta["\xc3\xa9t\xc3\xa9"] == "\xe2\x82\xac");
+
+  // Anything else is refused, naming the key, and the file stays as it was.
+  const auto before = read_bytes(path);
+  TensorDict bad = sample_dict();
+  bad[1].first = "bias\xff";
+  check_message(io_error_of([&] { eigrad::io::save_safetensors(path, bad); }),
+                {"text.safetensors", "tensor 'bias\\xFF'", "not valid UTF-8"});
+  bad[1].first = "over\xc0\xaflong";  // an overlong '/'
+  check_message(io_error_of([&] { eigrad::io::save_safetensors(path, bad); }), {"'over\\xC0\\xAFlong'", "UTF-8"});
+  check_message(io_error_of([&] { eigrad::io::save_safetensors(path, sample_dict(), {{"cut\xc3", "v"}}); }),
+                {"text.safetensors", "metadata key 'cut\\xC3'", "not valid UTF-8"});
+  check_message(io_error_of([&] { eigrad::io::save_safetensors(path, sample_dict(), {{"note", "\xed\xa0\x80"}}); }),
+                {"text.safetensors", "value of metadata key 'note'", "not valid UTF-8"});
+  check_message(io_error_of([&] { nn::save(*tutorial_model<float>(), path, {{"epoch\xfe", "1"}}); }),
+                {"text.safetensors", "'epoch\\xFE'"});
+  BOOST_TEST(read_bytes(path) == before, boost::test_tools::per_element());
+  BOOST_TEST(entries_of(tmp.dir).size() == 1u);
+
+  // A header with invalid UTF-8 is a clean IoError whose message escapes the bad bytes.
+  const auto data = le_bytes<float>({1.f, 2.f});
+  write_bytes(path, make_file("{\"w\xff\xfe\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]}}", data));
+  try {
+    eigrad::io::load_safetensors(path);
+    BOOST_ERROR("a header with invalid UTF-8 was accepted");
+  } catch (const IoError& e) {
+    BOOST_TEST_MESSAGE("IoError: " << e.what());
+    check_message(e.what(), {"text.safetensors", "not valid JSON", "UTF-8", "\\xFF"});
+  }
+}
+
+BOOST_AUTO_TEST_CASE(zero_element_parameters_round_trip) {
+  TempDir tmp;
+  const auto path = tmp.path("hollow.safetensors");
+  eigrad::manual_seed(3);
+  Hollow saved;
+  nn::save(saved, path);
+  const auto dict = eigrad::io::load_safetensors(path);
+  BOOST_REQUIRE_EQUAL(dict.size(), 4u);
+  BOOST_TEST(eigrad::io::find_entry(dict, "no_columns")->shape == eigrad::Shape({3, 0}), boost::test_tools::per_element());
+  BOOST_TEST(eigrad::io::find_entry(dict, "nothing")->data.empty());
+
+  Hollow loaded;
+  BOOST_TEST(loaded.weight.to_vector() != saved.weight.to_vector());
+  const auto result = nn::load(loaded, path);
+  BOOST_TEST(result.missing_keys.empty());
+  BOOST_TEST(result.unexpected_keys.empty());
+  BOOST_TEST((snapshot(loaded) == snapshot(saved)));
+  BOOST_TEST(loaded.no_columns.shape() == eigrad::Shape({3, 0}), boost::test_tools::per_element());
+  BOOST_TEST(loaded.no_steps.shape() == eigrad::Shape({0, 2}), boost::test_tools::per_element());
+
+  Tensor<double> empty_dst = eigrad::zeros<double>({0, 5});
+  eigrad::io::copy_entry_into(eigrad::io::to_entry(eigrad::zeros<double>({0, 5})), empty_dst);
+  BOOST_TEST(eigrad::io::from_entry<double>(eigrad::io::to_entry(empty_dst)).shape() == eigrad::Shape({0, 5}),
+             boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_save_keeps_the_permissions_of_the_file_it_replaces_and_refuses_one_it_may_not_write) {
+  TempDir tmp;
+  const auto path = tmp.path("mode.safetensors");
+  const mode_t old_umask = ::umask(022);
+  eigrad::io::save_safetensors(path, sample_dict());
+  BOOST_TEST((mode_of(path) == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                                fs::perms::others_read)));  // a new file: 0666 less the umask
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);  // 0600: private
+  eigrad::io::save_safetensors(path, sample_dict());
+  BOOST_TEST((mode_of(path) == (fs::perms::owner_read | fs::perms::owner_write)));
+  fs::permissions(path, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_write);  // 0760
+  nn::save(*tutorial_model<float>(), path);
+  BOOST_TEST((mode_of(path) == (fs::perms::owner_all | fs::perms::group_read | fs::perms::group_write)));
+  ::umask(old_umask);
+
+  // Read-only (0444): as with torch.save (PermissionError), a user who may not write the file
+  // gets an error and the file keeps its contents and mode; root, who may, overwrites it and
+  // it stays read-only.
+  const auto readonly = tmp.path("readonly.safetensors");
+  const TensorDict small = one_float();
+  eigrad::io::save_safetensors(readonly, small);
+  const auto before = read_bytes(readonly);
+  const auto read_only = fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read;
+  fs::permissions(readonly, read_only);
+  fs::permissions(tmp.dir, fs::perms::all);  // the directory lets anyone rename over the file
+  const int refused = as_unprivileged_user([&] {
+    try {
+      eigrad::io::save_safetensors(readonly, sample_dict());
+    } catch (const IoError& e) {
+      const std::string msg = e.what();
+      return msg.find("readonly.safetensors") != std::string::npos && msg.find("cannot overwrite") != std::string::npos &&
+                     msg.find("Permission denied") != std::string::npos
+                 ? 0
+                 : 2;
+    }
+    return 1;
+  });
+  BOOST_TEST(refused == 0, "an unprivileged save over a read-only file gave " << refused
+                                << " (0: refused with a message naming file and cause, 1: accepted, 2: other message)");
+  BOOST_TEST(read_bytes(readonly) == before, boost::test_tools::per_element());
+  BOOST_TEST((mode_of(readonly) == read_only));
+  BOOST_TEST(entries_of(tmp.dir) == std::vector<std::string>({"mode.safetensors", "readonly.safetensors"}),
+             boost::test_tools::per_element());
+  if (::geteuid() == 0) {
+    eigrad::io::save_safetensors(readonly, sample_dict());
+    BOOST_TEST(eigrad::io::load_safetensors(readonly).size() == sample_dict().size());
+    BOOST_TEST((mode_of(readonly) == read_only));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_save_through_a_symbolic_link_writes_the_file_it_points_to) {
+  TempDir tmp;
+  fs::create_directories(tmp.dir / "store");
+  const auto real = tmp.path("store/real.safetensors");
+  const TensorDict small = one_float();
+  eigrad::io::save_safetensors(real, small);
+  fs::create_symlink("store/real.safetensors", tmp.dir / "relative.safetensors");
+  fs::create_symlink(tmp.dir / "relative.safetensors", tmp.dir / "chain.safetensors");  // absolute, to a link
+
+  eigrad::io::save_safetensors(tmp.path("relative.safetensors"), sample_dict());
+  BOOST_TEST(fs::is_symlink(tmp.dir / "relative.safetensors"));
+  BOOST_TEST(eigrad::io::load_safetensors(real).size() == sample_dict().size());
+
+  auto model = tutorial_model<float>();
+  nn::save(*model, tmp.path("chain.safetensors"));
+  BOOST_TEST(fs::is_symlink(tmp.dir / "chain.safetensors"));
+  BOOST_TEST(fs::is_symlink(tmp.dir / "relative.safetensors"));
+  auto loaded = tutorial_model<float>();
+  nn::load(*loaded, real);
+  BOOST_TEST((snapshot(*loaded) == snapshot(*model)));
+  BOOST_TEST(entries_of(tmp.dir) ==
+                 std::vector<std::string>({"chain.safetensors", "relative.safetensors", "store"}),
+             boost::test_tools::per_element());
+  BOOST_TEST(entries_of(tmp.dir / "store") == std::vector<std::string>({"real.safetensors"}),
+             boost::test_tools::per_element());
+
+  // A dangling link gets its file created, as writing through it would.
+  fs::create_symlink("store/new.safetensors", tmp.dir / "dangling.safetensors");
+  eigrad::io::save_safetensors(tmp.path("dangling.safetensors"), small);
+  BOOST_TEST(fs::is_symlink(tmp.dir / "dangling.safetensors"));
+  BOOST_TEST(eigrad::io::load_safetensors(tmp.path("store/new.safetensors")).size() == 1u);
+
+  // A loop is an error naming the file.
+  fs::create_symlink("loop_b", tmp.dir / "loop_a");
+  fs::create_symlink("loop_a", tmp.dir / "loop_b");
+  check_message(io_error_of([&] { eigrad::io::save_safetensors(tmp.path("loop_a"), small); }),
+                {"loop_a", "symbolic links"});
+}
+
+BOOST_AUTO_TEST_CASE(a_file_name_of_250_characters_saves) {
+  TempDir tmp;
+  const std::string name = std::string(250 - std::strlen(".safetensors"), 'n') + ".safetensors";
+  BOOST_REQUIRE_EQUAL(name.size(), 250u);
+  const auto path = tmp.path(name);
+  auto model = tutorial_model<float>();
+  nn::save(*model, path);
+  nn::save(*model, path);  // over an existing file too
+  auto loaded = tutorial_model<float>();
+  nn::load(*loaded, path);
+  BOOST_TEST((snapshot(*loaded) == snapshot(*model)));
+  BOOST_TEST(entries_of(tmp.dir) == std::vector<std::string>({name}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(the_next_save_removes_what_an_interrupted_save_left_but_not_a_save_in_progress) {
+  TempDir tmp;
+  const auto path = tmp.path("interrupted.safetensors");
+  const TensorDict small = one_float();
+  eigrad::io::save_safetensors(path, small);
+  const auto before = read_bytes(path);
+  const TensorDict big = many_floats();
+
+  const std::string stale = temporary_of_a_save_killed_midway(tmp, path, big);
+  BOOST_TEST_MESSAGE("an interrupted save left '" << stale << "'");
+  BOOST_TEST(stale.size() < 64u);  // short whatever the target's name
+  const std::string tag = ".eigrad-tmp.";
+  const auto tag_at = stale.find(tag);
+  BOOST_REQUIRE(tag_at != std::string::npos);
+  BOOST_TEST(read_bytes(path) == before, boost::test_tools::per_element());  // the target is intact
+
+  // A save in progress holds a lock on its temporary; another target's leftovers are its own.
+  const std::string in_progress = stale.substr(0, tag_at + tag.size()) + "inprogress";
+  const int held = ::open(tmp.path(in_progress).c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  BOOST_REQUIRE(held >= 0);
+  BOOST_REQUIRE_EQUAL(::flock(held, LOCK_EX), 0);
+  const std::string other_target = temporary_of_a_save_killed_midway(tmp, tmp.path("other.safetensors"), big);
+  BOOST_TEST(other_target.substr(0, tag_at) != stale.substr(0, tag_at));
+
+  eigrad::io::save_safetensors(path, small);
+  BOOST_TEST(entries_of(tmp.dir) == std::vector<std::string>({in_progress, other_target, "interrupted.safetensors"}),
+             boost::test_tools::per_element());
+  ::close(held);  // its save "ended" without cleaning up: now it is abandoned too
+  nn::save(*tutorial_model<float>(), path);
+  BOOST_TEST(entries_of(tmp.dir) == std::vector<std::string>({other_target, "interrupted.safetensors"}),
+             boost::test_tools::per_element());
+  eigrad::io::save_safetensors(tmp.path("other.safetensors"), small);
+  BOOST_TEST(entries_of(tmp.dir) == std::vector<std::string>({"interrupted.safetensors", "other.safetensors"}),
+             boost::test_tools::per_element());
+
+  // A save that fails part-way removes its own temporary at once: see
+  // a_save_that_fails_mid_write_leaves_the_previous_file_intact.
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,7 @@
 // entry, then copy) so a bad file can never leave a module half-loaded.
 #include "eigrad/nn/checkpoint.hpp"
 
+#include <map>
 #include <set>
 
 #include "eigrad/errors.hpp"
@@ -33,6 +34,9 @@ template <class T>
 LoadResult load(Module<T>& module, const std::string& path, bool strict) {
   const io::TensorDict dict = io::load_safetensors(path);
   const auto state = module.state_dict();
+  // By name, so a file of many entries costs n log n, not one scan of it per module tensor.
+  std::map<std::string, const io::TensorEntry*> by_name;
+  for (const auto& [name, entry] : dict) by_name.emplace(name, &entry);
 
   LoadResult result;
   std::vector<std::string> faults;
@@ -40,11 +44,12 @@ LoadResult load(Module<T>& module, const std::string& path, bool strict) {
   std::vector<std::pair<const io::TensorEntry*, Tensor<T>>> copies;
   for (const auto& [name, tensor] : state) {
     wanted.insert(name);
-    const io::TensorEntry* entry = io::find_entry(dict, name);
-    if (entry == nullptr) {
+    const auto found = by_name.find(name);
+    if (found == by_name.end()) {
       result.missing_keys.push_back(name);
       continue;
     }
+    const io::TensorEntry* entry = found->second;
     if (entry->dtype != io::dtype_tag<T>()) {
       faults.push_back("'" + name + "' has dtype " + entry->dtype + " in the file but the module holds " +
                        dtype_name<T>() + " (" + io::dtype_tag<T>() + ")");

@@ -44,16 +44,27 @@ constexpr const char* dtype_tag() {
 ///
 /// The write is atomic: the data goes to a fresh temporary file in the same directory, is
 /// flushed to disk (fsync), and only then renamed over \p path, so a failure at any point
-/// leaves a previous file at \p path intact. Throws IoError naming the path and the cause,
-/// including for an entry whose byte count does not match its shape and dtype, or a name
-/// that is empty, repeated or "__metadata__".
+/// leaves a previous file at \p path intact. The temporary file is removed when the save
+/// fails; one left by a save that died (even by SIGKILL) is removed by the next save to the
+/// same path. Its name is short (`.<hash of the file name>.eigrad-tmp.<random>`), so any
+/// name the file system accepts for \p path works.
+///
+/// As torch.save: when \p path is a symbolic link, the file it points to is written and the
+/// link stays; an existing file keeps its permission bits (and its owner and group where
+/// the caller may set them); a file the caller may not write is refused with an IoError, not
+/// replaced. Throws IoError naming the path and the cause, including for an entry whose byte
+/// count does not match its shape and dtype, a name that is empty, repeated or
+/// "__metadata__", and a name, metadata key or metadata value that is not valid UTF-8 (JSON
+/// holds only UTF-8), all before anything is written.
 void save_safetensors(const std::string& path, const TensorDict& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
 /// Reads \p path and validates everything: the header length against the file size, the
 /// JSON, each dtype, shape and data_offsets pair, sizes equal to numel * itemsize, and
-/// offsets that tile the data section exactly (inside the file, no overlap, no gap).
-/// Throws IoError with a message naming the path and the fault. The entries come back in
+/// offsets that tile the data section exactly (inside the file, no overlap, no gap), and
+/// that no name is repeated. The time grows as n log n with the header's size, however it
+/// was crafted. Throws IoError with a message naming the path and the fault (bytes of the
+/// file that are not UTF-8 appear in it as `\xNN`). The entries come back in
 /// the order of their data in the file; \p metadata, when given, receives "__metadata__".
 TensorDict load_safetensors(const std::string& path,
                             std::map<std::string, std::string>* metadata = nullptr);

@@ -17,9 +17,10 @@ struct LoadResult {
 };
 
 /// Writes \p module's state_dict() (parameters and persistent buffers under their dotted
-/// names) to \p path, atomically: a failed save leaves any previous file at \p path intact.
-/// \p metadata goes to the file's "__metadata__" (with "format": "pt" unless given, as
-/// PyTorch's writer marks its files). Throws IoError.
+/// names) to \p path, atomically: a failed save leaves any previous file at \p path intact
+/// and no temporary file behind (see io::save_safetensors, also for symbolic links, file
+/// permissions and read-only files). \p metadata goes to the file's "__metadata__" (with
+/// "format": "pt" unless given, as PyTorch's writer marks its files). Throws IoError.
 template <class T>
 void save(const Module<T>& module, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 
