@@ -7,7 +7,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
+#include <map>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include <unistd.h>
@@ -730,7 +733,7 @@ BOOST_AUTO_TEST_CASE(checkpoint_mismatches_are_typed_errors_and_change_nothing) 
   {
     auto m = meta;
     m["param_groups.0.lr"] = "-1";
-    expect_unchanged_after(good, m, ValueError("x"), {"lr", "-1"});
+    expect_unchanged_after(good, m, IoError("x"), {"lr", "-1"});
   }
   {
     auto t = good;
@@ -796,4 +799,84 @@ BOOST_AUTO_TEST_CASE(make_optimizer_by_name_with_pytorch_option_names) {
                         ValueError, mentions("SGD", "beta1"));
   BOOST_CHECK_EXCEPTION(make_optimizer<double>("adagrad", {leaf({1.0})}, {{"lr_decay", -1}}), ValueError,
                         mentions("lr_decay", "-1"));
+}
+
+// ==================================================================== refused though once accepted
+
+BOOST_AUTO_TEST_CASE(an_optimizer_without_parameters_is_a_value_error) {
+  using P = std::vector<Tensor<double>>;
+  // PyTorch 1.13: SGD([], lr=0.1) raises "optimizer got an empty parameter list".
+  BOOST_CHECK_EXCEPTION(SGD<double>(P{}, SGDOptions(0.1)), ValueError, mentions("SGD", "empty parameter list"));
+  BOOST_CHECK_EXCEPTION(Adam<double>(std::vector<ParamGroup<double>>{}), ValueError,
+                        mentions("Adam", "empty parameter list"));
+  BOOST_CHECK_EXCEPTION(RMSprop<double>({ParamGroup<double>(P{}), ParamGroup<double>(P{})}), ValueError,
+                        mentions("RMSprop", "empty parameter list"));
+  BOOST_CHECK_EXCEPTION(Adagrad<double>(P{}), ValueError, mentions("Adagrad", "empty parameter list"));
+  BOOST_CHECK_EXCEPTION(make_optimizer<double>("adamw", P{}, {}), ValueError, mentions("AdamW", "empty parameter list"));
+  // As in PyTorch (SGD([], lr=-1): "Invalid learning rate: -1"), the options are checked first.
+  BOOST_CHECK_EXCEPTION(SGD<double>(P{}, SGDOptions(-1)), ValueError, mentions("lr", "-1"));
+  // An empty group beside a non-empty one, or added later, stays allowed, as in PyTorch.
+  BOOST_CHECK_NO_THROW(SGD<double>({ParamGroup<double>({leaf({1.0})}), ParamGroup<double>(P{})}, SGDOptions(0.1)));
+  SGD<double> opt({leaf({1.0})}, SGDOptions(0.1));
+  BOOST_CHECK_NO_THROW(opt.add_param_group(ParamGroup<double>(P{})));
+}
+
+BOOST_AUTO_TEST_CASE(a_negative_dampening_is_a_value_error) {
+  // PyTorch accepts it, but the new gradient would enter the buffer scaled by more than 1.
+  BOOST_CHECK_EXCEPTION(SGD<double>({leaf({1.0})}, SGDOptions(0.1).momentum(0.9).dampening(-0.5)), ValueError,
+                        mentions("SGD", "dampening", "-0.5"));
+  BOOST_CHECK_NO_THROW(SGD<double>({leaf({1.0})}, SGDOptions(0.1).momentum(0.9).dampening(0.5)));
+}
+
+BOOST_AUTO_TEST_CASE(stored_options_must_read_as_save_writes_them) {
+  const std::string path = temp_path("eigrad_optim_strict");
+  auto w = leaf({1.0, 2.0});
+  SGD<double> saved({w}, SGDOptions(0.1).momentum(0.9).nesterov(true));
+  set_grad(w, {1.0, -1.0});
+  saved.step();
+  saved.save(path);
+  std::map<std::string, std::string> meta;
+  const io::TensorDict tensors = io::load_safetensors(path, &meta);
+
+  auto w2 = leaf({1.0, 2.0});
+  SGD<double> target({w2}, SGDOptions(0.5));
+  struct Case {
+    std::string key, text;
+  };
+  const std::vector<Case> refused = {
+      {"param_groups.0.lr", "0x10"},       {"param_groups.0.lr", " 0.1"},      {"param_groups.0.lr", "0.1 "},
+      {"param_groups.0.lr", "+0.1"},       {"param_groups.0.lr", ".1"},        {"param_groups.0.lr", "1."},
+      {"param_groups.0.lr", "1e5"},        {"param_groups.0.lr", "1E+05"},     {"param_groups.0.lr", "infinity"},
+      {"param_groups.0.lr", ""},           {"param_groups.0.lr", "nan"},       {"param_groups.0.nesterov", "nan"},
+      {"param_groups.0.nesterov", "2"},    {"param_groups.0.maximize", "1.0"}, {"param_groups.0.maximize", "-0"},
+      {"param_groups.0.dampening", "-0.5"}, {"param_groups.0.initial_lr", "-0.1"}};
+  for (const auto& [key, text] : refused) {
+    BOOST_TEST_CONTEXT(key << " = \"" << text << "\"") {
+      auto m = meta;
+      m[key] = text;
+      io::save_safetensors(path, tensors, m);
+      BOOST_CHECK_EXCEPTION(target.load(path), IoError, mentions(path, key));
+      BOOST_TEST(target.param_groups()[0].options().get_lr() == 0.5);
+      BOOST_TEST(target.state(w2) == nullptr);
+    }
+  }
+  // The forms %g writes are read, whatever their number of digits.
+  for (const auto& [key, text, value] : std::vector<std::tuple<std::string, std::string, double>>{
+           {"param_groups.0.lr", "0.10000000000000001", 0.1},
+           {"param_groups.0.lr", "1e-08", 1e-8},
+           {"param_groups.0.lr", "2.5e+30", 2.5e30},
+           {"param_groups.0.lr", "inf", std::numeric_limits<double>::infinity()},
+           {"param_groups.0.weight_decay", "-0", 0.0}}) {
+    BOOST_TEST_CONTEXT(key << " = \"" << text << "\"") {
+      auto m = meta;
+      m[key] = text;
+      io::save_safetensors(path, tensors, m);
+      BOOST_CHECK_NO_THROW(target.load(path));
+      const auto values = target.param_groups()[0].options().values();
+      const std::string option = key.substr(std::string("param_groups.0.").size());
+      for (const auto& [name, v] : values)
+        if (name == option) BOOST_TEST(v == value);
+    }
+  }
+  std::filesystem::remove(path);
 }

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -654,4 +656,103 @@ BOOST_AUTO_TEST_CASE(chained_scheduler_errors) {
   ExponentialLR<float> foreign(other.opt, 0.9);
   BOOST_CHECK_EXCEPTION(ChainedScheduler<float>({}), ValueError, Mentions{"at least one"});
   BOOST_CHECK_EXCEPTION(ChainedScheduler<float>({mine, foreign}), ValueError, Mentions{"index 0 and 1"});
+}
+
+// ------------------------------------------------------------------ misuse and extreme arguments
+
+BOOST_AUTO_TEST_CASE(a_scheduler_used_after_its_optimizer_is_destroyed_is_a_value_error) {
+  auto opt = std::make_unique<SGD<float>>(std::vector<Tensor<float>>{leaf()}, SGDOptions(0.1));
+  StepLR<float> step(*opt, 1, 0.5);
+  ExponentialLR<float> decay(*opt, 0.9);
+  ChainedScheduler<float> chain({step, decay});
+  ReduceLROnPlateau<float> plateau(*opt);
+  step.step();
+  opt.reset();
+  BOOST_CHECK_EXCEPTION(step.step(), ValueError, Mentions{"StepLR: its optimizer was destroyed"});
+  BOOST_CHECK_EXCEPTION(step.optimizer(), ValueError, Mentions{"StepLR: its optimizer was destroyed"});
+  BOOST_CHECK_EXCEPTION(decay.step(), ValueError, Mentions{"ExponentialLR: its optimizer was destroyed"});
+  BOOST_CHECK_EXCEPTION(chain.step(), ValueError, Mentions{"its optimizer was destroyed"});
+  BOOST_CHECK_EXCEPTION(plateau.step(1.0), ValueError, Mentions{"ReduceLROnPlateau: its optimizer was destroyed"});
+  // What does not need the optimizer still works.
+  BOOST_TEST(step.get_last_lr() == (std::vector<double>{0.05}));
+  BOOST_TEST(step.last_epoch() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(sequential_and_chained_used_after_a_scheduler_is_destroyed_are_value_errors) {
+  Fixture f;
+  auto warmup = std::make_unique<LambdaLR<float>>(f.opt, [](std::int64_t) { return 0.5; });
+  StepLR<float> decay(f.opt, 2, 0.1);
+  SequentialLR<float> sequence(f.opt, {*warmup, decay}, {2});
+  auto halve = std::make_unique<ExponentialLR<float>>(f.opt, 0.5);
+  ChainedScheduler<float> chain({decay, *halve});
+  const std::vector<double> before = group_lrs(f.opt);
+  const std::int64_t decay_epoch = decay.last_epoch();
+  warmup.reset();
+  halve.reset();
+  BOOST_CHECK_EXCEPTION(sequence.step(), ValueError, Mentions{"SequentialLR: its scheduler at index 0 was destroyed"});
+  BOOST_CHECK_EXCEPTION(chain.step(), ValueError, Mentions{"ChainedScheduler: its scheduler at index 1 was destroyed"});
+  // Refused before anything moved: not even the chain's first scheduler stepped.
+  BOOST_TEST(group_lrs(f.opt) == before);
+  BOOST_TEST(sequence.last_epoch() == 0);
+  BOOST_TEST(decay.last_epoch() == decay_epoch);
+  // The schedulers still alive go on as usual.
+  decay.step();
+  BOOST_TEST(decay.last_epoch() == decay_epoch + 1);
+}
+
+BOOST_AUTO_TEST_CASE(gamma_eta_min_and_factor_must_be_finite_and_non_negative) {
+  // PyTorch 1.13 accepts all of these; each makes the rates NaN, negative or infinite.
+  Fixture f;
+  using R = ReduceLROnPlateau<float>;
+  for (double bad : {std::nan(""), -0.5, std::numeric_limits<double>::infinity()}) {
+    const std::string value = optim::detail::format_number(bad);
+    BOOST_TEST_CONTEXT("value " << value) {
+      BOOST_CHECK_EXCEPTION(StepLR<float>(f.opt, 3, bad), ValueError, Mentions{"StepLR: invalid gamma = " + value});
+      BOOST_CHECK_EXCEPTION(MultiStepLR<float>(f.opt, {2}, bad), ValueError,
+                            Mentions{"MultiStepLR: invalid gamma = " + value});
+      BOOST_CHECK_EXCEPTION(ExponentialLR<float>(f.opt, bad), ValueError,
+                            Mentions{"ExponentialLR: invalid gamma = " + value});
+      BOOST_CHECK_EXCEPTION(CosineAnnealingLR<float>(f.opt, 10, bad), ValueError,
+                            Mentions{"CosineAnnealingLR: invalid eta_min = " + value});
+      BOOST_CHECK_EXCEPTION(R(f.opt, R::Options().factor(bad)), ValueError,
+                            Mentions{"ReduceLROnPlateau: invalid factor = " + value});
+    }
+  }
+  BOOST_TEST(group_lrs(f.opt) == f.base);
+  // Zero and growth stay allowed.
+  BOOST_CHECK_NO_THROW(StepLR<float>(f.opt, 3, 0.0));
+  BOOST_CHECK_NO_THROW(ExponentialLR<float>(f.opt, 1.5));
+  BOOST_CHECK_NO_THROW(R(f.opt, R::Options().factor(0.0)));
+}
+
+BOOST_AUTO_TEST_CASE(cosine_annealing_with_t_max_up_to_int64_max) {
+  // The rates of PyTorch 1.13 (Python ints never overflow), one group with lr 0.1, eta_min 0.
+  constexpr std::int64_t k2to62 = std::int64_t{1} << 62;
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  auto run = [](std::int64_t t_max, std::int64_t last_epoch, int steps) {
+    SGD<float> opt({leaf()}, SGDOptions(0.1));
+    if (last_epoch != -1) opt.param_groups()[0].set_initial_lr(0.1);
+    CosineAnnealingLR<float> sched(opt, t_max, 0.0, last_epoch);
+    std::vector<double> lrs = group_lrs(opt);
+    for (int i = 0; i < steps; ++i) {
+      sched.step();
+      lrs.push_back(group_lrs(opt)[0]);
+    }
+    return lrs;
+  };
+  using V = std::vector<double>;
+  BOOST_TEST(run(k2to62, -1, 3) == (V{0.1, 0.1, 0.1, 0.1}));
+  BOOST_TEST(run(kMax, -1, 3) == (V{0.1, 0.1, 0.1, 0.1}));
+  // Epoch T_max + 1: e - 1 is an odd multiple of T_max (once found from 2·T_max, which overflowed).
+  BOOST_TEST(run(k2to62, k2to62 - 1, 1) == (V{0.0, 0.0}));
+  // With T_max = INT64_MAX, 2·T_max wrapped to -2 and every even epoch took that branch:
+  // epoch 2^62 + 1536 kept the rate instead of scaling it.
+  BOOST_TEST(run(kMax, k2to62 + 1534, 3) ==
+             (V{0.04999999999999999, 0.049999999999999975, 0.049999999999999975, 0.049999999999999975}));
+  // Where the cosines of two epochs round to -1 alike, PyTorch raises ZeroDivisionError.
+  BOOST_CHECK_EXCEPTION(run(k2to62, k2to62, 1), ValueError, Mentions{"CosineAnnealingLR: division by zero"});
+  BOOST_CHECK_EXCEPTION(run(kMax, kMax - 3, 1), ValueError, Mentions{"CosineAnnealingLR: division by zero"});
+  // No epoch after INT64_MAX.
+  BOOST_CHECK_EXCEPTION(run(kMax, kMax - 1, 1), ValueError, Mentions{"cannot step past epoch 9223372036854775807"});
+  BOOST_CHECK_EXCEPTION(run(kMax, kMax, 0), ValueError, Mentions{"cannot step past epoch 9223372036854775807"});
 }

@@ -44,14 +44,45 @@ std::int64_t parse_int(const std::string& text, const std::string& what, const s
   return std::stoll(text);
 }
 
+// Whether `text` has the form detail::format_number writes (printf's %g): [-]digits[.digits]
+// [e(+|-)digits], or [-]inf / [-]nan. strtod alone also takes leading spaces, hexadecimal,
+// "infinity", ...
+bool is_saved_number(const std::string& text) {
+  std::size_t i = text.rfind('-', 0) == 0 ? 1 : 0;
+  if (text.compare(i, std::string::npos, "inf") == 0 || text.compare(i, std::string::npos, "nan") == 0) return true;
+  auto digits = [&] {
+    const std::size_t start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    return i > start;
+  };
+  if (!digits()) return false;
+  if (i < text.size() && text[i] == '.' && (++i, !digits())) return false;
+  if (i < text.size() && text[i] == 'e') {
+    ++i;
+    if (i == text.size() || (text[i] != '+' && text[i] != '-')) return false;
+    ++i;
+    if (!digits()) return false;
+  }
+  return i == text.size();
+}
+
 double parse_double(const std::string& text, const std::string& what, const std::string& path) {
-  const char* begin = text.c_str();
-  char* end = nullptr;
-  errno = 0;
-  const double v = std::strtod(begin, &end);
-  EIGRAD_CHECK(!text.empty() && end == begin + text.size() && errno != ERANGE, IoError, where(path), what,
-               " is not a number: \"", text, "\"");
+  bool ok = is_saved_number(text);
+  double v = 0;
+  if (ok) {
+    errno = 0;
+    v = std::strtod(text.c_str(), nullptr);
+    ok = errno != ERANGE;
+  }
+  EIGRAD_CHECK(ok, IoError, where(path), what, " is not a number: \"", text, "\"");
   return v;
+}
+
+// A switch as save() writes it: exactly "0" or "1".
+double parse_switch(const std::string& text, const std::string& what, const std::string& path) {
+  EIGRAD_CHECK(text == "0" || text == "1", IoError, where(path), what, " is a switch: must be 0 or 1, got \"", text,
+               "\"");
+  return text == "1" ? 1 : 0;
 }
 
 std::vector<std::int64_t> parse_list(const std::string& text, const std::string& what,
@@ -114,6 +145,8 @@ void Optimizer<T>::add_param_group(const ParamGroup<T>& group) {
 template <class T>
 void Optimizer<T>::add_param_groups(const std::vector<ParamGroup<T>>& groups) {
   validate(*defaults_);
+  const bool any = std::any_of(groups.begin(), groups.end(), [](const ParamGroup<T>& g) { return !g.params().empty(); });
+  EIGRAD_CHECK(any, ValueError, name(), ": optimizer got an empty parameter list");
   for (const auto& g : groups) add_param_group(g);
 }
 
@@ -255,20 +288,23 @@ void Optimizer<T>::load(const std::string& path) {
                    " in this optimizer");
       ++index;
     }
+    const OptimizerOptions& current = groups_[g].options();
     std::map<std::string, double> values;
-    const auto names = groups_[g].options().values();
-    for (const auto& [option, current] : names) {
-      (void)current;
-      values[option] = parse_double(meta_value(meta, prefix + option, path), prefix + option, path);
+    for (const auto& [option, value] : current.values()) {
+      (void)value;
+      const std::string key = prefix + option;
+      const std::string& text = meta_value(meta, key, path);
+      values[option] = current.is_switch(option) ? parse_switch(text, key, path) : parse_double(text, key, path);
     }
-    auto options = groups_[g].options().clone();
-    options->set_values(values);
-    validate(*options);
-    new_options.push_back(std::move(options));
+    new_options.push_back(validated_options(current, values, prefix, path));
     const auto initial_lr = meta.find(prefix + kInitialLrKey);
-    new_initial_lrs.push_back(initial_lr == meta.end()
-                                  ? std::nullopt
-                                  : std::optional<double>(parse_double(initial_lr->second, initial_lr->first, path)));
+    if (initial_lr == meta.end()) {
+      new_initial_lrs.push_back(std::nullopt);
+    } else {
+      const double lr = parse_double(initial_lr->second, initial_lr->first, path);
+      EIGRAD_CHECK(lr >= 0, IoError, where(path), initial_lr->first, " = ", initial_lr->second, " (must be >= 0)");
+      new_initial_lrs.push_back(lr);
+    }
   }
 
   std::unordered_map<const void*, ParamState<T>> new_state;
@@ -308,6 +344,40 @@ void Optimizer<T>::load(const std::string& path) {
     groups_[g].set_initial_lr(new_initial_lrs[g]);
   }
   state_ = std::move(new_state);
+}
+
+template <class T>
+std::unique_ptr<OptimizerOptions> Optimizer<T>::validated_options(const OptimizerOptions& current,
+                                                                  const std::map<std::string, double>& values,
+                                                                  const std::string& prefix,
+                                                                  const std::string& path) const {
+  auto with = [&](const std::map<std::string, double>& v) {
+    auto options = current.clone();
+    options->set_values(v);
+    return options;
+  };
+  auto options = with(values);
+  try {
+    validate(*options);
+  } catch (const ValueError& e) {
+    // The key to name: the first option that alone, put into the (valid) current options,
+    // makes them invalid; the group when only a combination is.
+    std::string culprit = prefix.substr(0, prefix.size() - 1);
+    std::map<std::string, double> current_values;
+    for (const auto& [option, value] : current.values()) current_values[option] = value;
+    for (const auto& [option, value] : values) {
+      auto single = current_values;
+      single[option] = value;
+      try {
+        validate(*with(single));
+      } catch (const ValueError&) {
+        culprit = prefix + option;
+        break;
+      }
+    }
+    EIGRAD_FAIL(IoError, where(path), culprit, ": ", e.what());
+  }
+  return options;
 }
 
 template class Optimizer<float>;

@@ -16,6 +16,7 @@ void SGD<T>::validate(const OptimizerOptions& options) const {
   detail::check_non_negative("SGD", "lr", o.lr());
   detail::check_non_negative("SGD", "momentum", o.momentum());
   detail::check_non_negative("SGD", "weight_decay", o.weight_decay());
+  detail::check_non_negative("SGD", "dampening", o.dampening());
   EIGRAD_CHECK(!o.nesterov() || (o.momentum() > 0 && o.dampening() == 0), ValueError,
                "SGD: nesterov = true requires momentum > 0 and dampening = 0, got momentum = ",
                detail::format_number(o.momentum()), ", dampening = ", detail::format_number(o.dampening()));

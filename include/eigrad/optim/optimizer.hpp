@@ -10,6 +10,7 @@
 /// reproduces PyTorch's traces.
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
@@ -43,6 +44,12 @@ class OptimizerOptions {
   /// Sets every option from a map holding at least the names of values(); throws IoError
   /// naming the first one missing. Values are not validated here (the optimizer does it).
   virtual void set_values(const std::map<std::string, double>& values) = 0;
+  /// Whether the option named \p name (as in values()) is a switch, stored as 0 or 1: a
+  /// checkpoint holding anything else for it is refused. False unless overridden.
+  virtual bool is_switch(const std::string& name) const {
+    (void)name;
+    return false;
+  }
 };
 
 /// \cond INTERNAL
@@ -56,6 +63,11 @@ inline void check_non_negative(const std::string& who, const char* option, doubl
 /// The same for a count (patience, cooldown).
 inline void check_non_negative(const std::string& who, const char* option, std::int64_t v) {
   EIGRAD_CHECK(v >= 0, ValueError, who, ": invalid ", option, " = ", v, " (must be >= 0)");
+}
+/// ValueError "WHO: invalid OPTION = VALUE (must be finite and >= 0)" unless 0 <= v < inf.
+inline void check_finite_non_negative(const std::string& who, const char* option, double v) {
+  EIGRAD_CHECK(v >= 0 && v < std::numeric_limits<double>::infinity(), ValueError, who, ": invalid ", option, " = ",
+               format_number(v), " (must be finite and >= 0)");
 }
 /// values.at(key), or IoError naming \p who and \p key.
 double option_value(const std::map<std::string, double>& values, const char* who, const char* key);
@@ -86,10 +98,47 @@ class OptionsBase : public OptimizerOptions {
         option = value;
     });
   }
+  bool is_switch(const std::string& name) const override {
+    bool found = false;
+    Options::visit(self(), [&](const char* option, const auto& value) {
+      (void)value;
+      if constexpr (std::is_same_v<std::decay_t<decltype(value)>, bool>) found = found || name == option;
+    });
+    return found;
+  }
 
  private:
   const Options& self() const { return static_cast<const Options&>(*this); }
   Options& self() { return static_cast<Options&>(*this); }
+};
+
+/// What an object hands out so that others can tell whether it still exists: a token alive
+/// exactly as long as the object (a copy is another object, with its own token).
+class Lifetime {
+ public:
+  Lifetime() = default;
+  Lifetime(const Lifetime&) {}
+  Lifetime& operator=(const Lifetime&) { return *this; }
+  std::weak_ptr<const void> token() const { return token_; }
+
+ private:
+  std::shared_ptr<const void> token_ = std::make_shared<char>();
+};
+
+/// A reference to an object that may be destroyed first (a scheduler's optimizer, a
+/// SequentialLR's schedulers): get() is null once the object's Lifetime token has expired,
+/// so a use after that is a clean error instead of a use after free.
+template <class X>
+class CheckedRef {
+ public:
+  CheckedRef(X& target, std::weak_ptr<const void> alive) : target_(&target), alive_(std::move(alive)) {}
+  X* get() const { return alive_.expired() ? nullptr : target_; }
+  /// The target's address, for identity comparisons only (never dereferenced).
+  const void* address() const { return target_; }
+
+ private:
+  X* target_;
+  std::weak_ptr<const void> alive_;
 };
 }  // namespace detail
 /// \endcond
@@ -193,6 +242,9 @@ class Optimizer {
   const std::vector<ParamGroup<T>>& param_groups() const { return groups_; }
   /// The options new groups start from.
   const OptimizerOptions& defaults() const { return *defaults_; }
+  /// A token that expires when this optimizer is destroyed: schedulers keep it so that using
+  /// one after its optimizer is gone is a ValueError, not a use after free.
+  std::weak_ptr<const void> lifetime_token() const { return lifetime_.token(); }
 
   /// Every parameter of every group, in order (the indices checkpoints use).
   std::vector<Tensor<T>> parameters() const;
@@ -219,7 +271,9 @@ class Optimizer {
   /// the same groups. Checks everything before changing anything: IoError for an
   /// unreadable or malformed file, ValueError for another optimizer kind, dtype or a
   /// different number of groups or parameters, ShapeError for a parameter or buffer of
-  /// another shape, ValueError for invalid stored options. On any error the optimizer is
+  /// another shape, IoError naming the file and key for a stored option that is not what
+  /// save() writes (numbers in its decimal text, switches exactly 0 or 1) or that the
+  /// constructor would refuse, or a negative initial_lr. On any error the optimizer is
   /// unchanged. Each group's initial_lr is restored as saved (cleared when the file has none).
   void load(const std::string& path);
 
@@ -228,7 +282,8 @@ class Optimizer {
   /// add_param_groups() (virtual calls are not possible here).
   explicit Optimizer(std::unique_ptr<OptimizerOptions> defaults) : defaults_(std::move(defaults)) {}
   /// Validates the defaults, then adds \p groups in order: the body of every optimizer's
-  /// constructor.
+  /// constructor. ValueError "NAME: optimizer got an empty parameter list" when the groups
+  /// hold no parameter at all (PyTorch refuses an empty list).
   void add_param_groups(const std::vector<ParamGroup<T>>& groups);
 
   /// Throws ValueError when \p options are not this optimizer's options struct or hold an
@@ -263,9 +318,17 @@ class Optimizer {
   }
 
  private:
+  /// \p current's clone with \p values (the options of group \p prefix, read from the
+  /// checkpoint \p path), validated; IoError naming the file and the key of the first
+  /// invalid option otherwise.
+  std::unique_ptr<OptimizerOptions> validated_options(const OptimizerOptions& current,
+                                                      const std::map<std::string, double>& values,
+                                                      const std::string& prefix, const std::string& path) const;
+
   std::unique_ptr<OptimizerOptions> defaults_;
   std::vector<ParamGroup<T>> groups_;
   std::unordered_map<const void*, ParamState<T>> state_;
+  detail::Lifetime lifetime_;
 };
 
 /// The current learning rate of every group, in order.

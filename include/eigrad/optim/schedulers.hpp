@@ -19,6 +19,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -31,8 +32,31 @@ namespace eigrad::optim {
 namespace detail {
 /// Python's a // b (rounds toward −infinity), for b > 0.
 inline std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
-/// Python's a % b (the sign of b), for b > 0.
-inline std::int64_t floor_mod(std::int64_t a, std::int64_t b) { return (a % b + b) % b; }
+/// Python's a % b (the sign of b), for b > 0; never forms a + b, which overflows for b > 2^62.
+inline std::int64_t floor_mod(std::int64_t a, std::int64_t b) {
+  const std::int64_t r = a % b;
+  return r < 0 ? r + b : r;
+}
+/// \p epoch + 1, or ValueError naming \p who when that overflows (a last_epoch of INT64_MAX).
+inline std::int64_t next_epoch(const std::string& who, std::int64_t epoch) {
+  EIGRAD_CHECK(epoch < std::numeric_limits<std::int64_t>::max(), ValueError, who, ": cannot step past epoch ", epoch,
+               " (the epoch count would overflow)");
+  return epoch + 1;
+}
+/// The object behind \p ref, or ValueError "WHO: its WHAT was destroyed ..." when it has been.
+template <class X>
+X& checked(const CheckedRef<X>& ref, const std::string& who, const std::string& what) {
+  X* target = ref.get();
+  EIGRAD_CHECK(target, ValueError, who, ": its ", what, " was destroyed (it must outlive the ", who, ")");
+  return *target;
+}
+/// Checked references to \p schedulers.
+template <class Scheduler>
+std::vector<CheckedRef<Scheduler>> checked_refs(const std::vector<std::reference_wrapper<Scheduler>>& schedulers) {
+  std::vector<CheckedRef<Scheduler>> refs;
+  for (Scheduler& s : schedulers) refs.emplace_back(s, s.lifetime_token());
+  return refs;
+}
 }  // namespace detail
 /// \endcond
 
@@ -52,19 +76,30 @@ class EpochScheduler {
   virtual void step() = 0;
   /// The learning rate of every group as the last step() (or the constructor) left it.
   const std::vector<double>& get_last_lr() const { return last_lr_; }
-  /// The optimizer whose learning rates this scheduler sets.
-  Optimizer<T>& optimizer() const { return optimizer_; }
+  /// The optimizer whose learning rates this scheduler sets; ValueError naming this
+  /// scheduler when that optimizer has been destroyed (a scheduler must not outlive it).
+  Optimizer<T>& optimizer() const { return detail::checked(optimizer_, name(), "optimizer"); }
+  /// Whether \p optimizer is this scheduler's, without touching either.
+  bool belongs_to(const Optimizer<T>& optimizer) const { return optimizer_.address() == &optimizer; }
+  /// The class name ("StepLR", ...) that messages start with.
+  virtual std::string name() const { return "LR scheduler"; }
+  /// A token that expires when this scheduler is destroyed: SequentialLR and
+  /// ChainedScheduler keep it so that using them after one of theirs is gone is a
+  /// ValueError, not a use after free.
+  std::weak_ptr<const void> lifetime_token() const { return lifetime_.token(); }
 
  protected:
   /// A scheduler of \p optimizer's groups.
-  explicit EpochScheduler(Optimizer<T>& optimizer) : optimizer_(optimizer) {}
+  explicit EpochScheduler(Optimizer<T>& optimizer) : optimizer_(optimizer, optimizer.lifetime_token()) {}
   /// Records every group's current learning rate as get_last_lr().
-  void record_last_lr() { last_lr_ = group_lrs(optimizer_); }
+  void record_last_lr() { last_lr_ = group_lrs(optimizer()); }
 
  private:
-  Optimizer<T>& optimizer_;
+  detail::CheckedRef<Optimizer<T>> optimizer_;
   std::vector<double> last_lr_;
+  detail::Lifetime lifetime_;
 };
+
 
 /// Base of the epoch-based schedulers (PyTorch's `_LRScheduler`).
 ///
@@ -79,8 +114,10 @@ class LRScheduler : public EpochScheduler<T> {
  public:
   /// Advances one epoch and sets every group's learning rate.
   void step() final {
+    const std::int64_t epoch = detail::next_epoch(this->name(), last_epoch_);
+    (void)this->optimizer();  // a destroyed optimizer is refused before anything changes
+    last_epoch_ = epoch;
     ++step_count_;
-    ++last_epoch_;
     apply(get_lr());
   }
   /// The current epoch: last_epoch + 1 after construction (0 by default), +1 per step().
@@ -157,12 +194,15 @@ class LRScheduler : public EpochScheduler<T> {
 template <class T>
 class StepLR : public LRScheduler<T> {
  public:
-  /// ValueError when \p step_size < 1; \p last_epoch as LRScheduler.
+  /// ValueError when \p step_size < 1 or \p gamma is negative, infinite or NaN;
+  /// \p last_epoch as LRScheduler.
   StepLR(Optimizer<T>& optimizer, std::int64_t step_size, double gamma = 0.1, std::int64_t last_epoch = -1)
       : LRScheduler<T>(optimizer, last_epoch), step_size_(step_size), gamma_(gamma) {
     EIGRAD_CHECK(step_size >= 1, ValueError, "StepLR: invalid step_size = ", step_size, " (must be >= 1)");
+    detail::check_finite_non_negative(name(), "gamma", gamma);
     this->initial_step();
   }
+  std::string name() const override { return "StepLR"; }
 
  protected:
   std::vector<double> get_lr() override {
@@ -189,16 +229,19 @@ class StepLR : public LRScheduler<T> {
 template <class T>
 class MultiStepLR : public LRScheduler<T> {
  public:
-  /// Milestones in any order; ValueError for a negative one; \p last_epoch as LRScheduler.
+  /// Milestones in any order; ValueError for a negative one or a negative, infinite or NaN
+  /// \p gamma; \p last_epoch as LRScheduler.
   MultiStepLR(Optimizer<T>& optimizer, const std::vector<std::int64_t>& milestones, double gamma = 0.1,
               std::int64_t last_epoch = -1)
       : LRScheduler<T>(optimizer, last_epoch), gamma_(gamma) {
+    detail::check_finite_non_negative(name(), "gamma", gamma);
     for (std::int64_t m : milestones) {
       EIGRAD_CHECK(m >= 0, ValueError, "MultiStepLR: invalid milestone = ", m, " (must be >= 0)");
       ++milestones_[m];
     }
     this->initial_step();
   }
+  std::string name() const override { return "MultiStepLR"; }
 
  protected:
   std::vector<double> get_lr() override {
@@ -226,11 +269,14 @@ class MultiStepLR : public LRScheduler<T> {
 template <class T>
 class ExponentialLR : public LRScheduler<T> {
  public:
-  /// Decays by \p gamma per epoch; \p last_epoch as LRScheduler.
+  /// Decays by \p gamma per epoch; ValueError when \p gamma is negative, infinite or NaN;
+  /// \p last_epoch as LRScheduler.
   ExponentialLR(Optimizer<T>& optimizer, double gamma, std::int64_t last_epoch = -1)
       : LRScheduler<T>(optimizer, last_epoch), gamma_(gamma) {
+    detail::check_finite_non_negative(name(), "gamma", gamma);
     this->initial_step();
   }
+  std::string name() const override { return "ExponentialLR"; }
 
  protected:
   std::vector<double> get_lr() override {
@@ -256,12 +302,15 @@ class ExponentialLR : public LRScheduler<T> {
 template <class T>
 class CosineAnnealingLR : public LRScheduler<T> {
  public:
-  /// ValueError when \p T_max < 1; \p last_epoch as LRScheduler.
+  /// ValueError when \p T_max < 1 or \p eta_min is negative, infinite or NaN; any T_max up to
+  /// INT64_MAX works. \p last_epoch as LRScheduler.
   CosineAnnealingLR(Optimizer<T>& optimizer, std::int64_t T_max, double eta_min = 0, std::int64_t last_epoch = -1)
       : LRScheduler<T>(optimizer, last_epoch), T_max_(T_max), eta_min_(eta_min) {
     EIGRAD_CHECK(T_max >= 1, ValueError, "CosineAnnealingLR: invalid T_max = ", T_max, " (must be >= 1)");
+    detail::check_finite_non_negative(name(), "eta_min", eta_min);
     this->initial_step();
   }
+  std::string name() const override { return "CosineAnnealingLR"; }
 
  protected:
   std::vector<double> get_lr() override {
@@ -271,16 +320,21 @@ class CosineAnnealingLR : public LRScheduler<T> {
     const double t_max = static_cast<double>(T_max_);
     if (e == 0) return lrs;
     if (this->step_count() == 1 && e > 0) return closed_form_lr();
-    if (detail::floor_mod(e - 1 - T_max_, 2 * T_max_) == 0) {
+    // PyTorch's (e - 1 - T_max) % (2 * T_max) == 0, i.e. e - 1 is an odd multiple of T_max,
+    // without forming 2·T_max or e - 1 - T_max, which overflow for T_max >= 2^62.
+    if (detail::floor_mod(e - 1, T_max_) == 0 && detail::floor_div(e - 1, T_max_) % 2 != 0) {
       lrs.resize(base.size());
       for (std::size_t i = 0; i < lrs.size(); ++i)
         lrs[i] = lrs[i] + (base[i] - eta_min_) * (1 - std::cos(kPi / t_max)) / 2;
       return lrs;
     }
+    const double previous = 1 + std::cos(kPi * static_cast<double>(e - 1) / t_max);
+    // Zero only when T_max is too large for e - 1 and T_max to differ in a double (beyond
+    // 2^53): PyTorch raises ZeroDivisionError there, rather than a NaN rate.
+    EIGRAD_CHECK(previous != 0, ValueError, name(), ": division by zero at epoch ", e, " (T_max = ", T_max_,
+                 " is too large for the cosine of epoch ", e - 1, " to be told from -1 in double precision)");
     for (auto& lr : lrs)
-      lr = (1 + std::cos(kPi * static_cast<double>(e) / t_max)) /
-               (1 + std::cos(kPi * static_cast<double>(e - 1) / t_max)) * (lr - eta_min_) +
-           eta_min_;
+      lr = (1 + std::cos(kPi * static_cast<double>(e) / t_max)) / previous * (lr - eta_min_) + eta_min_;
     return lrs;
   }
   std::vector<double> closed_form_lr() override {
@@ -315,6 +369,7 @@ class LambdaLR : public LRScheduler<T> {
     for (const auto& f : lambdas_) EIGRAD_CHECK(f, ValueError, "LambdaLR: an lr_lambda is empty");
     this->initial_step();
   }
+  std::string name() const override { return "LambdaLR"; }
 
  protected:
   std::vector<double> get_lr() override {
@@ -336,8 +391,9 @@ class LambdaLR : public LRScheduler<T> {
 template <class T>
 class SequentialLR : public EpochScheduler<T> {
  public:
-  /// The schedulers (built on \p optimizer, which must outlive this) and the epochs at
-  /// which each after the first takes over. ValueError when a scheduler belongs to another
+  /// The schedulers (built on \p optimizer) and the epochs at which each after the first
+  /// takes over. Using this after the optimizer or one of the schedulers was destroyed is a
+  /// ValueError naming it. ValueError when a scheduler belongs to another
   /// optimizer, when there is not one milestone fewer than schedulers, or when a group has
   /// no initial_lr (a group added after the schedulers were made). Milestones are meant to
   /// increase; as in PyTorch they are searched by bisection, not checked. \p last_epoch
@@ -345,11 +401,11 @@ class SequentialLR : public EpochScheduler<T> {
   SequentialLR(Optimizer<T>& optimizer, std::vector<std::reference_wrapper<LRScheduler<T>>> schedulers,
                std::vector<std::int64_t> milestones, std::int64_t last_epoch = -1)
       : EpochScheduler<T>(optimizer),
-        schedulers_(std::move(schedulers)),
+        schedulers_(detail::checked_refs(schedulers)),
         milestones_(std::move(milestones)),
-        last_epoch_(last_epoch + 1) {
+        last_epoch_(detail::next_epoch("SequentialLR", last_epoch)) {
     for (std::size_t i = 0; i < schedulers_.size(); ++i)
-      EIGRAD_CHECK(&schedulers_[i].get().optimizer() == &optimizer, ValueError,
+      EIGRAD_CHECK(scheduler(i).belongs_to(optimizer), ValueError,
                    "SequentialLR: expects all schedulers to belong to the same optimizer, but got the scheduler at "
                    "index ",
                    i, " to be different than the optimizer passed in");
@@ -362,36 +418,42 @@ class SequentialLR : public EpochScheduler<T> {
       EIGRAD_CHECK(groups[i].initial_lr(), ValueError, "SequentialLR: param_groups[", i,
                    "] has no 'initial_lr' (was it added after the schedulers were made?)");
     for (auto& g : groups) g.options().set_lr(*g.initial_lr());
-    for (auto& s : schedulers_) --s.get().last_epoch_;
-    schedulers_.front().get().restart_steps();
+    for (std::size_t i = 0; i < schedulers_.size(); ++i) --scheduler(i).last_epoch_;
+    scheduler(0).restart_steps();
     this->record_last_lr();
   }
 
   /// Advances one epoch: at a milestone the next scheduler jumps to its epoch 0, otherwise
   /// the scheduler in charge steps.
   void step() override {
-    ++last_epoch_;
-    // Python's bisect_right(milestones, last_epoch)
+    const std::int64_t epoch = detail::next_epoch(name(), last_epoch_);
+    // Python's bisect_right(milestones, epoch)
     std::size_t lo = 0, hi = milestones_.size();
     while (lo < hi) {
       const std::size_t mid = (lo + hi) / 2;
-      if (last_epoch_ < milestones_[mid])
+      if (epoch < milestones_[mid])
         hi = mid;
       else
         lo = mid + 1;
     }
-    LRScheduler<T>& scheduler = schedulers_[lo];
+    LRScheduler<T>& in_charge = scheduler(lo);
+    last_epoch_ = epoch;
     if (lo > 0 && milestones_[lo - 1] == last_epoch_)
-      scheduler.step_to(0);
+      in_charge.step_to(0);
     else
-      scheduler.step();
+      in_charge.step();
     this->record_last_lr();
   }
   /// The epoch: last_epoch + 1 after construction (0 by default), +1 per step().
   std::int64_t last_epoch() const { return last_epoch_; }
+  std::string name() const override { return "SequentialLR"; }
 
  private:
-  std::vector<std::reference_wrapper<LRScheduler<T>>> schedulers_;
+  LRScheduler<T>& scheduler(std::size_t i) const {
+    return detail::checked(schedulers_[i], name(), "scheduler at index " + std::to_string(i));
+  }
+
+  std::vector<detail::CheckedRef<LRScheduler<T>>> schedulers_;
   std::vector<std::int64_t> milestones_;
   std::int64_t last_epoch_;
 };
@@ -403,31 +465,38 @@ class SequentialLR : public EpochScheduler<T> {
 template <class T>
 class ChainedScheduler : public EpochScheduler<T> {
  public:
-  /// The schedulers, which must outlive this. ValueError when there are none or they do not
-  /// all belong to the same optimizer.
+  /// The schedulers. ValueError when there are none or they do not all belong to the same
+  /// optimizer. Using this after the optimizer or one of the schedulers was destroyed is a
+  /// ValueError naming it.
   explicit ChainedScheduler(std::vector<std::reference_wrapper<EpochScheduler<T>>> schedulers)
-      : EpochScheduler<T>(first_optimizer(schedulers)), schedulers_(std::move(schedulers)) {
+      : EpochScheduler<T>(first_optimizer(schedulers)), schedulers_(detail::checked_refs(schedulers)) {
     for (std::size_t i = 1; i < schedulers_.size(); ++i)
-      EIGRAD_CHECK(&schedulers_[i].get().optimizer() == &this->optimizer(), ValueError,
+      EIGRAD_CHECK(scheduler(i).belongs_to(this->optimizer()), ValueError,
                    "ChainedScheduler expects all schedulers to belong to the same optimizer, but got schedulers at "
                    "index 0 and ",
                    i, " to be different");
     this->record_last_lr();
   }
 
-  /// Steps every scheduler, in order.
+  /// Steps every scheduler, in order (none when one of them was destroyed).
   void step() override {
-    for (auto& s : schedulers_) s.get().step();
+    std::vector<EpochScheduler<T>*> alive;
+    for (std::size_t i = 0; i < schedulers_.size(); ++i) alive.push_back(&scheduler(i));
+    for (auto* s : alive) s->step();
     this->record_last_lr();
   }
+  std::string name() const override { return "ChainedScheduler"; }
 
  private:
+  EpochScheduler<T>& scheduler(std::size_t i) const {
+    return detail::checked(schedulers_[i], name(), "scheduler at index " + std::to_string(i));
+  }
   static Optimizer<T>& first_optimizer(const std::vector<std::reference_wrapper<EpochScheduler<T>>>& schedulers) {
     EIGRAD_CHECK(!schedulers.empty(), ValueError, "ChainedScheduler: expects at least one scheduler");
     return schedulers.front().get().optimizer();
   }
 
-  std::vector<std::reference_wrapper<EpochScheduler<T>>> schedulers_;
+  std::vector<detail::CheckedRef<EpochScheduler<T>>> schedulers_;
 };
 
 /// Reduces the rates by `factor` when a metric has stopped improving for more than
@@ -472,14 +541,16 @@ class ReduceLROnPlateau {
     EIGRAD_ARG(double, eps) = 1e-8;
   };
 
-  /// ValueError for factor >= 1, a negative patience, cooldown, threshold, eps or min_lr,
-  /// or a number of min_lrs other than 1 or the number of groups.
+  /// ValueError for a factor outside [0, 1), a negative patience, cooldown, threshold, eps or
+  /// min_lr, or a number of min_lrs other than 1 or the number of groups. Using this after
+  /// \p optimizer was destroyed is a ValueError.
   explicit ReduceLROnPlateau(Optimizer<T>& optimizer, const Options& options = Options())
-      : optimizer_(optimizer), options_(options), last_lr_(group_lrs(optimizer)) {
+      : optimizer_(optimizer, optimizer.lifetime_token()), options_(options), last_lr_(group_lrs(optimizer)) {
     const char* who = "ReduceLROnPlateau";
     const std::size_t groups = optimizer.param_groups().size();
     EIGRAD_CHECK(options.factor() < 1, ValueError, who, ": invalid factor = ", detail::format_number(options.factor()),
                  " (must be < 1)");
+    detail::check_non_negative(who, "factor", options.factor());
     detail::check_non_negative(who, "patience", options.patience());
     detail::check_non_negative(who, "cooldown", options.cooldown());
     detail::check_non_negative(who, "threshold", options.threshold());
@@ -511,7 +582,7 @@ class ReduceLROnPlateau {
       cooldown_counter_ = options_.cooldown();
       num_bad_epochs_ = 0;
     }
-    last_lr_ = group_lrs(optimizer_);
+    last_lr_ = group_lrs(optimizer());
   }
   /// The learning rate of every group after the last step().
   const std::vector<double>& get_last_lr() const { return last_lr_; }
@@ -535,8 +606,9 @@ class ReduceLROnPlateau {
     if (options_.mode() == Mode::Min) return rel ? a < best * (1 - th) : a < best - th;
     return rel ? a > best * (th + 1) : a > best + th;
   }
+  Optimizer<T>& optimizer() const { return detail::checked(optimizer_, "ReduceLROnPlateau", "optimizer"); }
   void reduce_lr() {
-    auto& groups = optimizer_.param_groups();
+    auto& groups = optimizer().param_groups();
     for (std::size_t i = 0; i < groups.size(); ++i) {
       const double old_lr = groups[i].options().get_lr();
       const double new_lr = std::max(old_lr * options_.factor(), min_lrs_[i]);
@@ -544,7 +616,7 @@ class ReduceLROnPlateau {
     }
   }
 
-  Optimizer<T>& optimizer_;
+  detail::CheckedRef<Optimizer<T>> optimizer_;
   Options options_;
   std::vector<double> min_lrs_;
   std::vector<double> last_lr_;

@@ -51,7 +51,8 @@ template <class T>
 class SGD : public Optimizer<T> {
  public:
   /// SGD over \p groups (groups without options take \p defaults). ValueError for a negative
-  /// lr, momentum or weight decay, or Nesterov without momentum or with dampening.
+  /// lr, momentum, dampening or weight decay, Nesterov without momentum or with dampening,
+  /// or no parameters at all.
   SGD(std::vector<ParamGroup<T>> groups, const SGDOptions& defaults);
   /// SGD over one group of \p params.
   SGD(std::vector<Tensor<T>> params, const SGDOptions& defaults)
