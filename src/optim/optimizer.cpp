@@ -333,6 +333,8 @@ void Optimizer<T>::load(const std::string& path) {
     auto it = new_state.find(param.id());
     EIGRAD_CHECK(it != new_state.end(), IoError, where(path), "tensor \"", key, "\" has no step count \"state.",
                  i, ".step\"");
+    EIGRAD_CHECK(entry.dtype == io::dtype_tag<T>(), IoError, where(path), "tensor \"", key, "\" holds ",
+                 entry.dtype, ", this optimizer's state is ", io::dtype_tag<T>());
     Tensor<T> t = io::from_entry<T>(entry);
     EIGRAD_CHECK(t.shape() == param.shape(), ShapeError, where(path), "tensor \"", key, "\" has shape ",
                  to_string(t.shape()), ", its parameter ", to_string(param.shape()));
