@@ -1,0 +1,245 @@
+// Microseconds per training step of the tutorial stages 02 .. 08 on eigrad, against the floor
+// (one hand-written vectorised loop of the same math, bench/floor.cpp) and, when built with it,
+// LibTorch on one thread. For each stage and N the implementations run interleaved, round after
+// round, and each one's median per-step time is reported with the ratios; then the heap
+// allocations of a steady-state step are counted, and every implementation's latest loss is
+// checked against the floor's (same math, same number of steps: same loss to 1e-3 relative),
+// so that a broken baseline cannot go unnoticed. bench/README.md has the table and the command.
+//
+// Usage: stage_bench [--points 2000,2000000,20000000] [--stages 2,3,4,5,6,7,8] [--rounds 7]
+//                    [--round-ms 25] [--no-torch]
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "alloc_counter.hpp"
+#include "eigrad/tensor.hpp"
+#include "stages.hpp"
+
+#ifndef EIGRAD_BENCH_CXX_FLAGS
+#define EIGRAD_BENCH_CXX_FLAGS "(unknown)"
+#endif
+
+namespace eigrad_bench {
+
+const std::vector<StageSpec>& all_stages() {
+  static const std::vector<StageSpec> stages = {
+      {2, "02_tensor", 1e-6, true},          {3, "03_autograd", 1e-6, true},
+      {4, "04_custom_function", 5e-6, true}, {5, "05_nn", 1e-6, true},
+      {6, "06_optim", 1e-3, false},          {7, "07_custom_module", 1e-6, true},
+      {8, "08_dynamic_net", 1e-8, true},
+  };
+  return stages;
+}
+
+#ifdef EIGRAD_BENCH_WITH_TORCH
+constexpr bool kBuiltWithTorch = true;
+#else
+constexpr bool kBuiltWithTorch = false;
+std::unique_ptr<Trainer> make_torch_trainer(const StageSetup&) { return nullptr; }
+#endif
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr double kPi = 3.141592653589793;
+constexpr double kLossTolerance = 1e-3;  // relative, against the floor's loss
+constexpr int kWarmupSteps = 2;
+
+struct Options {
+  std::vector<std::int64_t> points = {2000, 2000000, 20000000};
+  std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8};
+  int rounds = 7;
+  double round_ms = 25;  // each implementation's share of one round, at least one step
+  bool torch = true;
+};
+
+template <class T>
+std::vector<T> parse_list(const char* text) {
+  std::vector<T> values;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) values.push_back(static_cast<T>(std::atof(item.c_str())));
+  return values;
+}
+
+bool parse(int argc, char** argv, Options& opts) {
+  for (int i = 1; i < argc; ++i) {
+    const bool has_value = i + 1 < argc;
+    if (!std::strcmp(argv[i], "--points") && has_value) {
+      opts.points = parse_list<std::int64_t>(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--stages") && has_value) {
+      opts.stages = parse_list<int>(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--rounds") && has_value) {
+      opts.rounds = std::atoi(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--round-ms") && has_value) {
+      opts.round_ms = std::atof(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--no-torch")) {
+      opts.torch = false;
+    } else {
+      return false;
+    }
+  }
+  const auto bad_stage = [](int s) { return s < 2 || s > 8; };
+  const auto bad_points = [](std::int64_t n) { return n < 2; };
+  return opts.rounds >= 1 && opts.round_ms > 0 && !opts.points.empty() && !opts.stages.empty() &&
+         std::none_of(opts.stages.begin(), opts.stages.end(), bad_stage) &&
+         std::none_of(opts.points.begin(), opts.points.end(), bad_points);
+}
+
+StageSetup make_setup(const StageSpec& spec, std::int64_t n) {
+  StageSetup setup;
+  setup.spec = spec;
+  setup.n = n;
+  setup.lr = spec.sum_scaled_lr ? spec.lr_at_2000 * 2000.0 / static_cast<double>(n) : spec.lr_at_2000;
+  const eigrad::Tensor<float> x = eigrad::linspace<float>(-kPi, kPi, n);
+  setup.x = x.to_vector();
+  setup.y = eigrad::sin(x).to_vector();
+  return setup;
+}
+
+/// One implementation of the stage under measurement and what was measured of it.
+struct Contender {
+  const char* name;
+  std::unique_ptr<Trainer> trainer;
+  std::vector<double> step_us;  // one per round
+  double allocs_per_step = 0, news_per_step = 0;
+  double median_us() const {
+    std::vector<double> v = step_us;
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+  }
+};
+
+double time_steps(Trainer& trainer, std::int64_t steps) {
+  const auto start = Clock::now();
+  trainer.run(steps);
+  return std::chrono::duration<double, std::micro>(Clock::now() - start).count() / static_cast<double>(steps);
+}
+
+/// Microseconds with three significant digits at most, as the table shows them.
+std::string format_us(double us) {
+  char buf[32];
+  if (us < 10) {
+    std::snprintf(buf, sizeof buf, "%.2f", us);
+  } else if (us < 100) {
+    std::snprintf(buf, sizeof buf, "%.1f", us);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.0f", us);
+  }
+  return buf;
+}
+
+/// "2000", "2M", "20M".
+std::string format_points(std::int64_t n) {
+  if (n >= 1000000 && n % 1000000 == 0) return std::to_string(n / 1000000) + "M";
+  return std::to_string(n);
+}
+
+struct Row {
+  std::string text;
+  bool losses_agree = true;
+};
+
+Row measure(const StageSpec& spec, std::int64_t n, const Options& opts) {
+  const StageSetup setup = make_setup(spec, n);
+  std::vector<Contender> contenders;
+  contenders.push_back({"floor", make_floor_trainer(setup), {}});
+  contenders.push_back({"eigrad", make_eigrad_trainer(setup), {}});
+  if (opts.torch) {
+    if (auto torch = make_torch_trainer(setup)) contenders.push_back({"LibTorch", std::move(torch), {}});
+  }
+
+  // Warm-up: the first steps create gradients and optimizer state; the last one sizes a round.
+  double slowest_us = 0;
+  for (Contender& c : contenders) {
+    c.trainer->run(kWarmupSteps - 1);
+    slowest_us = std::max(slowest_us, time_steps(*c.trainer, 1));
+  }
+  const auto steps = std::max<std::int64_t>(1, std::llround(opts.round_ms * 1000 / slowest_us));
+
+  for (int r = 0; r < opts.rounds; ++r) {
+    for (Contender& c : contenders) c.step_us.push_back(time_steps(*c.trainer, steps));
+  }
+
+  for (Contender& c : contenders) {
+    const AllocCount before = alloc_count();
+    c.trainer->run(steps);
+    const AllocCount after = alloc_count();
+    c.allocs_per_step = static_cast<double>(after.heap - before.heap) / static_cast<double>(steps);
+    c.news_per_step = static_cast<double>(after.operator_new - before.operator_new) / static_cast<double>(steps);
+  }
+
+  // Every contender has run kWarmupSteps + (rounds + 1) * steps steps of the same math.
+  Row row;
+  const double floor_loss = contenders[0].trainer->last_loss();
+  double worst = 0;
+  for (Contender& c : contenders) {
+    const double loss = c.trainer->last_loss();
+    const double rel = std::abs(loss - floor_loss) / std::abs(floor_loss);
+    if (!std::isfinite(loss) || !(rel <= kLossTolerance)) {
+      row.losses_agree = false;
+      std::fprintf(stderr, "LOSS MISMATCH: stage %s N=%lld: %s's loss %.9g, the floor's %.9g\n", spec.name,
+                   static_cast<long long>(n), c.name, loss, floor_loss);
+    }
+    worst = std::max(worst, std::isfinite(rel) ? rel : INFINITY);
+  }
+
+  const Contender& floor = contenders[0];
+  const Contender& eig = contenders[1];
+  const Contender* torch = contenders.size() > 2 ? &contenders[2] : nullptr;
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "| %s | %s | %lld×%d | %s | %s | %s | %.1f | %s | %.0f (%.0f new) | %s | %.6g, %.0e%s |",
+                spec.name, format_points(n).c_str(), static_cast<long long>(steps), opts.rounds,
+                format_us(floor.median_us()).c_str(), format_us(eig.median_us()).c_str(),
+                torch ? format_us(torch->median_us()).c_str() : "–", eig.median_us() / floor.median_us(),
+                torch ? format_us(torch->median_us() / eig.median_us()).c_str() : "–", eig.allocs_per_step,
+                eig.news_per_step, torch ? std::to_string(std::lround(torch->allocs_per_step)).c_str() : "–",
+                floor_loss, worst, row.losses_agree ? "" : " MISMATCH");
+  row.text = buf;
+  return row;
+}
+
+}  // namespace
+
+}  // namespace eigrad_bench
+
+int main(int argc, char** argv) {
+  using namespace eigrad_bench;
+  Options opts;
+  if (!parse(argc, argv, opts)) {
+    std::fprintf(stderr,
+                 "usage: stage_bench [--points 2000,2000000,20000000] [--stages 2,3,4,5,6,7,8] [--rounds 7]\n"
+                 "                   [--round-ms 25] [--no-torch]\n");
+    return 2;
+  }
+  const bool with_torch = opts.torch && kBuiltWithTorch;
+  std::printf("eigrad stage benchmark: float32, one thread; median of %d interleaved rounds\n", opts.rounds);
+  std::printf("flags: %s; floor adds -fopenmp-simd; LibTorch: %s\n\n", EIGRAD_BENCH_CXX_FLAGS,
+              with_torch ? "yes (at::set_num_threads(1))" : "not measured");
+  std::printf(
+      "| stage | N | steps × rounds | floor µs | eigrad µs | LibTorch µs | eigrad / floor | LibTorch / eigrad "
+      "| eigrad allocs / step | LibTorch allocs / step | floor's final loss, max rel. diff |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::fflush(stdout);
+  bool agree = true;
+  for (const std::int64_t n : opts.points) {
+    for (const StageSpec& spec : all_stages()) {
+      if (std::find(opts.stages.begin(), opts.stages.end(), spec.number) == opts.stages.end()) continue;
+      const Row row = measure(spec, n, opts);
+      agree = agree && row.losses_agree;
+      std::printf("%s\n", row.text.c_str());
+      std::fflush(stdout);
+    }
+  }
+  if (!agree) std::fprintf(stderr, "some losses disagree with the floor's (see above)\n");
+  return agree ? 0 : 1;
+}
