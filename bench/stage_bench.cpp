@@ -7,7 +7,9 @@
 // so that a broken baseline cannot go unnoticed. bench/README.md has the table and the command.
 //
 // Usage: stage_bench [--points 2000,2000000,20000000] [--stages 2,3,4,5,6,7,8] [--rounds 7]
-//                    [--round-ms 25] [--no-torch]
+//                    [--round-ms 25 | --steps K] [--no-torch]
+// Each implementation runs 2 warm-up steps, then K steps per round (K sized so that the slowest
+// takes about --round-ms), then K more counting allocations: 2 + (rounds + 1) K steps in all.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -59,6 +61,7 @@ struct Options {
   std::vector<int> stages = {2, 3, 4, 5, 6, 7, 8};
   int rounds = 7;
   double round_ms = 25;  // each implementation's share of one round, at least one step
+  std::int64_t steps = 0;  // steps per round; 0: from round_ms
   bool torch = true;
 };
 
@@ -82,6 +85,8 @@ bool parse(int argc, char** argv, Options& opts) {
       opts.rounds = std::atoi(argv[++i]);
     } else if (!std::strcmp(argv[i], "--round-ms") && has_value) {
       opts.round_ms = std::atof(argv[++i]);
+    } else if (!std::strcmp(argv[i], "--steps") && has_value) {
+      opts.steps = std::atoll(argv[++i]);
     } else if (!std::strcmp(argv[i], "--no-torch")) {
       opts.torch = false;
     } else {
@@ -90,7 +95,7 @@ bool parse(int argc, char** argv, Options& opts) {
   }
   const auto bad_stage = [](int s) { return s < 2 || s > 8; };
   const auto bad_points = [](std::int64_t n) { return n < 2; };
-  return opts.rounds >= 1 && opts.round_ms > 0 && !opts.points.empty() && !opts.stages.empty() &&
+  return opts.rounds >= 1 && opts.round_ms > 0 && opts.steps >= 0 && !opts.points.empty() && !opts.stages.empty() &&
          std::none_of(opts.stages.begin(), opts.stages.end(), bad_stage) &&
          std::none_of(opts.points.begin(), opts.points.end(), bad_points);
 }
@@ -164,7 +169,8 @@ Row measure(const StageSpec& spec, std::int64_t n, const Options& opts) {
     c.trainer->run(kWarmupSteps - 1);
     slowest_us = std::max(slowest_us, time_steps(*c.trainer, 1));
   }
-  const auto steps = std::max<std::int64_t>(1, std::llround(opts.round_ms * 1000 / slowest_us));
+  const std::int64_t steps =
+      opts.steps > 0 ? opts.steps : std::max<std::int64_t>(1, std::llround(opts.round_ms * 1000 / slowest_us));
 
   for (int r = 0; r < opts.rounds; ++r) {
     for (Contender& c : contenders) c.step_us.push_back(time_steps(*c.trainer, steps));
@@ -185,10 +191,10 @@ Row measure(const StageSpec& spec, std::int64_t n, const Options& opts) {
   for (Contender& c : contenders) {
     const double loss = c.trainer->last_loss();
     const double rel = std::abs(loss - floor_loss) / std::abs(floor_loss);
+    std::fprintf(stderr, "%s N=%lld: %s's final loss %.9g\n", spec.name, static_cast<long long>(n), c.name, loss);
     if (!std::isfinite(loss) || !(rel <= kLossTolerance)) {
       row.losses_agree = false;
-      std::fprintf(stderr, "LOSS MISMATCH: stage %s N=%lld: %s's loss %.9g, the floor's %.9g\n", spec.name,
-                   static_cast<long long>(n), c.name, loss, floor_loss);
+      std::fprintf(stderr, "LOSS MISMATCH: %s's loss is %.1e off the floor's\n", c.name, rel);
     }
     worst = std::max(worst, std::isfinite(rel) ? rel : INFINITY);
   }
@@ -218,7 +224,7 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, opts)) {
     std::fprintf(stderr,
                  "usage: stage_bench [--points 2000,2000000,20000000] [--stages 2,3,4,5,6,7,8] [--rounds 7]\n"
-                 "                   [--round-ms 25] [--no-torch]\n");
+                 "                   [--round-ms 25 | --steps K] [--no-torch]\n");
     return 2;
   }
   const bool with_torch = opts.torch && kBuiltWithTorch;

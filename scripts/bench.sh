@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds bench/stage_bench in ./build-bench (Release with -march=native, so the library, the
 # floor and the benchmark share their flags; LibTorch is measured when CMake finds it) and runs
-# it. Arguments go to stage_bench (--points, --stages, --rounds, --round-ms, --no-torch).
+# it. Arguments go to stage_bench (--points, --stages, --rounds, --round-ms or --steps, --no-torch).
 # EIGRAD_BENCH_JOBS sets the build's parallelism (default 2).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
