@@ -3,16 +3,19 @@
 // LibTorch on one thread. For each stage and N the implementations run interleaved, round after
 // round, and each one's median per-step time is reported with the ratios; then the heap
 // allocations of a steady-state step are counted. Every implementation's loss at the end of
-// the warm-up (step 10) is checked against the floor's (same math, same steps: same loss to
-// 1e-3 relative), so that a broken baseline cannot go unnoticed, and its final loss must be
-// finite. (The final losses are not compared: stage 06's RMSprop turns chaotic past its loss
+// the warm-up (step 10, after the loss has fallen to about a third) is checked against the
+// floor's, so that a broken baseline cannot go unnoticed: same math, same steps, so the same loss
+// to 1e-3 relative; up to 1e-2 is marked as drift (float32 sums over millions of points carry
+// that much rounding; the floor sums blocks in double), beyond it or a final loss that is not
+// finite fails the run. (The final losses are not compared: stage 06's RMSprop turns chaotic past its loss
 // floor, where rounding alone moves the loss by more than 1e-3.) bench/README.md has the table
 // and the command.
 //
 // Usage: stage_bench [--points 2000,2000000,20000000] [--stages 2,3,4,5,6,7,8] [--rounds 7]
 //                    [--round-ms 25 | --steps K] [--no-torch]
 // Each implementation runs 10 warm-up steps, then K steps per round (K sized so that the slowest
-// takes about --round-ms), then K more counting allocations: 10 + (rounds + 1) K steps in all.
+// takes about --round-ms), then 3K more counting allocations (a multiple of stage 08's cycle
+// of three graphs): 10 + (rounds + 3) K steps in all.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -56,7 +59,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr double kPi = 3.141592653589793;
-constexpr double kLossTolerance = 1e-3;  // relative, against the floor's loss
+constexpr double kLossAgree = 1e-3;  // relative, against the floor's loss
+constexpr double kLossDrift = 1e-2;  // more is a broken implementation
 constexpr int kWarmupSteps = 10;  // the loss check's step
 
 struct Options {
@@ -183,26 +187,33 @@ Row measure(const StageSpec& spec, std::int64_t n, const Options& opts) {
     for (Contender& c : contenders) c.step_us.push_back(time_steps(*c.trainer, steps));
   }
 
+  const std::int64_t counted_steps = 3 * steps;
   for (Contender& c : contenders) {
     const AllocCount before = alloc_count();
-    c.trainer->run(steps);
+    c.trainer->run(counted_steps);
     const AllocCount after = alloc_count();
-    c.allocs_per_step = static_cast<double>(after.heap - before.heap) / static_cast<double>(steps);
-    c.news_per_step = static_cast<double>(after.operator_new - before.operator_new) / static_cast<double>(steps);
+    const auto per_step = [&](std::uint64_t calls) { return static_cast<double>(calls) / counted_steps; };
+    c.allocs_per_step = per_step(after.heap - before.heap);
+    c.news_per_step = per_step(after.operator_new - before.operator_new);
   }
 
   Row row;
   double worst = 0;
+  bool drift = false;
   for (std::size_t i = 0; i < contenders.size(); ++i) {
     const double rel = std::abs(checked_loss[i] - checked_loss[0]) / std::abs(checked_loss[0]);
     const double final_loss = contenders[i].trainer->last_loss();
     std::fprintf(stderr, "%s N=%lld %s: loss %.9g at step 1, %.9g at step %d, %.9g at the end\n", spec.name,
                  static_cast<long long>(n), contenders[i].name, first_loss[i], checked_loss[i], kWarmupSteps,
                  final_loss);
-    if (!(rel <= kLossTolerance) || !std::isfinite(final_loss)) {
+    if (!(rel <= kLossDrift) || !std::isfinite(final_loss)) {
       row.losses_agree = false;
       std::fprintf(stderr, "LOSS MISMATCH: %s's loss at step %d is %.1e off the floor's, or its final loss is not finite\n",
                    contenders[i].name, kWarmupSteps, rel);
+    } else if (rel > kLossAgree) {
+      drift = true;
+      std::fprintf(stderr, "loss drift: %s's loss at step %d is %.1e off the floor's\n", contenders[i].name,
+                   kWarmupSteps, rel);
     }
     worst = std::max(worst, std::isfinite(rel) ? rel : INFINITY);
   }
@@ -217,7 +228,7 @@ Row measure(const StageSpec& spec, std::int64_t n, const Options& opts) {
                 torch ? format_us(torch->median_us()).c_str() : "–", eig.median_us() / floor.median_us(),
                 torch ? format_us(torch->median_us() / eig.median_us()).c_str() : "–", eig.allocs_per_step,
                 eig.news_per_step, torch ? std::to_string(std::lround(torch->allocs_per_step)).c_str() : "–",
-                first_loss[0], checked_loss[0], worst, row.losses_agree ? "" : " MISMATCH");
+                first_loss[0], checked_loss[0], worst, !row.losses_agree ? " MISMATCH" : drift ? " drift" : "");
   row.text = buf;
   return row;
 }

@@ -17,7 +17,7 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-marc
 cmake --build "$build" -j "${EIGRAD_BENCH_JOBS:-2}" --target stage_bench >/dev/null
 bench="$build/bench/stage_bench"
 steps=10 rounds=1
-total=$((10 + (rounds + 1) * steps))  # stage_bench's warm-up, timed and counted steps
+total=$((10 + (rounds + 3) * steps))  # stage_bench's warm-up, timed and counted steps
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "| stage | floor Ir / step | eigrad Ir / step | eigrad / floor |"
