@@ -8,13 +8,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build="$root/build-callgrind"
-export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
-launcher=()
-command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-march=x86-64-v3" \
-      -DEIGRAD_BUILD_BENCHMARKS=ON -DEIGRAD_BENCH_LIBTORCH=OFF -DEIGRAD_BUILD_SAMPLES=OFF \
-      -DEIGRAD_BUILD_TESTS=OFF -DEIGRAD_BUILD_DOCS=OFF "${launcher[@]}" >/dev/null
-cmake --build "$build" -j "${EIGRAD_BENCH_JOBS:-2}" --target stage_bench >/dev/null
+EIGRAD_BENCH_BUILD="$build" EIGRAD_BENCH_FLAGS="-march=x86-64-v3" EIGRAD_BENCH_CMAKE_ARGS="-DEIGRAD_BENCH_LIBTORCH=OFF" \
+  "$root/scripts/bench.sh" --build-only
 bench="$build/bench/stage_bench"
 steps=10 rounds=1
 total=$((10 + (rounds + 3) * steps))  # stage_bench's warm-up, timed and counted steps
