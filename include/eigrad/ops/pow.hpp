@@ -1,0 +1,111 @@
+#pragma once
+/// \file ops/pow.hpp
+/// \brief x ^ e for a real exponent e: the kernel is chosen once, outside the element loop.
+///
+/// PyTorch's CPU pow with a scalar exponent (`pow_tensor_scalar_optimized_kernel`) computes
+/// 2 and 3 as products, 0.5 and -0.5 through sqrt, -1 and -2 as reciprocals and the rest with
+/// std::pow, comparing the exponent as the double it was given. with_pow_kernel() makes that
+/// choice and hands the chosen kernel type to the caller's loop, so no element pays a branch.
+#include <cmath>
+
+#include "eigrad/host_device.hpp"
+
+namespace eigrad::ops {
+
+/// Kernels of x ^ e, one per special exponent.
+namespace pow_kernels {
+/// x ^ 0 = 1 (also at 0 and NaN).
+struct One {
+  /// 1.
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T) const { return T(1); }
+};
+/// x ^ 1 = x.
+struct Identity {
+  /// x.
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return x; }
+};
+/// x ^ 2 = x * x.
+struct Square {
+  /// x * x.
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return x * x; }
+  /// Vectorised form.
+  template <class A> auto array(const A& x) const { return x * x; }
+};
+/// x ^ 3 = x * x * x.
+struct Cube {
+  /// x * x * x.
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return x * x * x; }
+  /// Vectorised form.
+  template <class A> auto array(const A& x) const { return x * x * x; }
+};
+/// x ^ 0.5 = sqrt(x).
+struct Sqrt {
+  /// sqrt(x).
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); }
+};
+/// x ^ -0.5 = 1 / sqrt(x).
+struct RSqrt {
+  /// 1 / sqrt(x).
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return T(1) / std::sqrt(x); }
+};
+/// x ^ -1 = 1 / x.
+struct Reciprocal {
+  /// 1 / x.
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return T(1) / x; }
+  /// Vectorised form.
+  template <class A> auto array(const A& x) const { return x.inverse(); }
+};
+/// x ^ -2 = 1 / (x * x).
+struct ReciprocalSquare {
+  /// 1 / (x * x).
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return T(1) / (x * x); }
+  /// Vectorised form.
+  template <class A> auto array(const A& x) const { return (x * x).inverse(); }
+};
+/// Any other exponent: std::pow with the exponent cast to T.
+template <class T>
+struct General {
+  T e;  ///< the exponent
+  /// std::pow(x, e).
+  EIGRAD_HOST_DEVICE T operator()(T x) const { return std::pow(x, e); }
+};
+}  // namespace pow_kernels
+
+/// Calls \p f with the kernel of x ^ \p e for element type \p T and returns its result.
+template <class T, class F>
+decltype(auto) with_pow_kernel(double e, F&& f) {
+  namespace k = pow_kernels;
+  if (e == 2.0) return f(k::Square{});
+  if (e == 3.0) return f(k::Cube{});
+  if (e == 1.0) return f(k::Identity{});
+  if (e == 0.0) return f(k::One{});
+  if (e == 0.5) return f(k::Sqrt{});
+  if (e == -0.5) return f(k::RSqrt{});
+  if (e == -1.0) return f(k::Reciprocal{});
+  if (e == -2.0) return f(k::ReciprocalSquare{});
+  return f(k::General<T>{static_cast<T>(e)});
+}
+
+/// The gradient of x ^ e: \p Km1 is the kernel of x ^ (e - 1), chosen by with_pow_kernel()
+/// with e - 1 taken in double, as PyTorch does. (The value of x ^ e is the kernel of e.)
+template <class T, class Km1>
+struct PowScalarGrad {
+  Km1 pow_em1;  ///< x ^ (e - 1)
+  T e;          ///< the exponent cast to T
+  bool zero;    ///< e == 0 (as the double given): the gradient is 0 everywhere
+  /// Backward node name.
+  static constexpr const char* name = "PowBackward0";
+  /// pow_backward: zeros for e == 0 (even at x = 0 or a NaN gradient), else
+  /// grad * (e * self.pow(e - 1)).
+  EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return zero ? T(0) : g * (e * pow_em1(x)); }
+};
+
+/// Calls \p f with the PowScalarGrad of exponent \p e (its kernel chosen here, once).
+template <class T, class F>
+decltype(auto) with_pow_grad(double e, F&& f) {
+  return with_pow_kernel<T>(e - 1.0, [&](auto pow_em1) -> decltype(auto) {
+    return f(PowScalarGrad<T, decltype(pow_em1)>{pow_em1, static_cast<T>(e), e == 0.0});
+  });
+}
+
+}  // namespace eigrad::ops
