@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "eigrad/autograd/gradcheck.hpp"
+#include "eigrad/expr/expr.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"
 #include "support/ad_check.hpp"
@@ -16,7 +17,9 @@
 //     independent reference implementation of the tensor API, which also checks the values)
 //     = reverse mode = central differences, and second derivatives (check_ad_modes);
 //   - autograd::gradcheck in float64;
-//   - float32 values and gradients against float64.
+//   - float32 values and gradients against float64;
+//   - for the rows lazy expressions fuse, the fused value and gradients against the eager ops
+//     in both dtypes.
 // Adding an op is one op-table entry (include/eigrad/ops/) and one line in for_each_op().
 
 using namespace eigrad;
@@ -32,15 +35,23 @@ struct Operand {
 
 /// One row of the table: the op as a generic lambda over a vector of operands (it runs on
 /// Tensor<double>, Tensor<float> and the dual reference tensors).
-template <class F>
+template <class F, bool Fusible>
 struct OpCase {
+  static constexpr bool fusible = Fusible;  ///< also runs on lazy expressions
   std::string name;
   F f;
   std::vector<Operand> operands;
 };
 
+/// A row for the eager ops only.
 template <class F>
-OpCase<F> op(std::string name, F f, std::vector<Operand> operands) {
+OpCase<F, false> op(std::string name, F f, std::vector<Operand> operands) {
+  return {std::move(name), std::move(f), std::move(operands)};
+}
+
+/// A row that lazy expressions fuse too (its operands have one shape or one element).
+template <class F>
+OpCase<F, true> fused(std::string name, F f, std::vector<Operand> operands) {
   return {std::move(name), std::move(f), std::move(operands)};
 }
 
@@ -63,40 +74,40 @@ void for_each_op(Visit&& visit) {
   visit(op("sub", [](const auto& in) { return in[0] - in[1]; }, {{{2, 1}}, {{1, 3}}}));
   visit(op("mul", [](const auto& in) { return in[0] * in[1]; }, {{{2, 3}}, {{2, 1}}}));
   visit(op("div", [](const auto& in) { return in[0] / in[1]; }, {{{3}}, {{2, 3}, 4.0}}));
-  visit(op("mul rank 0 by rank 1", [](const auto& in) { return in[0] * in[1]; }, {{{}}, {{4}}}));
+  visit(fused("mul rank 0 by rank 1", [](const auto& in) { return in[0] * in[1]; }, {{{}}, {{4}}}));
   visit(op("add rank 3 broadcast", [](const auto& in) { return in[0] + in[1] * in[0]; }, {{{2, 1, 3}}, {{4, 1}}}));
   visit(op("maximum", [](const auto& in) { return maximum(in[0], in[1]); }, {{{5}}, {{5}}}));
   visit(op("minimum", [](const auto& in) { return minimum(in[0], in[1]); }, {{{2, 3}}, {{3}}}));
   visit(op("pow tensor exponent (x.unsqueeze(-1).pow(p))", [](const auto& in) { return in[0].unsqueeze(-1).pow(in[1]); },
            {{{5}, 4.0}, {{3}}}));
   // one tensor
-  visit(op("neg", [](const auto& in) { return -in[0]; }, {{{3}}}));
-  visit(op("sin", [](const auto& in) { return in[0].sin(); }, {{{2, 3}}}));
-  visit(op("cos", [](const auto& in) { return in[0].cos(); }, {{{2, 3}}}));
-  visit(op("exp", [](const auto& in) { return in[0].exp(); }, {{{2, 3}}}));
-  visit(op("log", [](const auto& in) { return in[0].log(); }, {{{4}, 5.0}}));
-  visit(op("sqrt", [](const auto& in) { return in[0].sqrt(); }, {{{4}, 5.0}}));
-  visit(op("abs", [](const auto& in) { return in[0].abs(); }, {{{6}}}));
-  visit(op("tanh", [](const auto& in) { return in[0].tanh(); }, {{{6}}}));
-  visit(op("sigmoid", [](const auto& in) { return in[0].sigmoid(); }, {{{6}}}));
-  visit(op("relu", [](const auto& in) { return in[0].relu(); }, {{{6}}}));
+  visit(fused("neg", [](const auto& in) { return -in[0]; }, {{{3}}}));
+  visit(fused("sin", [](const auto& in) { return in[0].sin(); }, {{{2, 3}}}));
+  visit(fused("cos", [](const auto& in) { return in[0].cos(); }, {{{2, 3}}}));
+  visit(fused("exp", [](const auto& in) { return in[0].exp(); }, {{{2, 3}}}));
+  visit(fused("log", [](const auto& in) { return in[0].log(); }, {{{4}, 5.0}}));
+  visit(fused("sqrt", [](const auto& in) { return in[0].sqrt(); }, {{{4}, 5.0}}));
+  visit(fused("abs", [](const auto& in) { return in[0].abs(); }, {{{6}}}));
+  visit(fused("tanh", [](const auto& in) { return in[0].tanh(); }, {{{6}}}));
+  visit(fused("sigmoid", [](const auto& in) { return in[0].sigmoid(); }, {{{6}}}));
+  visit(fused("relu", [](const auto& in) { return in[0].relu(); }, {{{6}}}));
   visit(op("clamp", [](const auto& in) { return clamp(in[0], -0.5, 0.5); }, {{{6}}}));
-  visit(op("free sin cos exp tanh", [](const auto& in) { return sin(in[0]) * cos(in[0]) + exp(in[0]) * tanh(in[0]); },
+  visit(fused("free sin cos exp tanh", [](const auto& in) { return sin(in[0]) * cos(in[0]) + exp(in[0]) * tanh(in[0]); },
            {{{2, 2}}}));
-  visit(op("free log sqrt abs", [](const auto& in) { return log(in[0]) + sqrt(in[0]) + abs(in[0] - 5.0); },
+  visit(fused("free log sqrt abs", [](const auto& in) { return log(in[0]) + sqrt(in[0]) + abs(in[0] - 5.0); },
            {{{3}, 5.0}}));
   // a tensor and a scalar
-  visit(op("a + s", [](const auto& in) { return in[0] + 2.5; }, {{{3}}}));
-  visit(op("s + a", [](const auto& in) { return 2.5 + in[0]; }, {{{3}}}));
-  visit(op("a - s", [](const auto& in) { return in[0] - 2.5; }, {{{3}}}));
-  visit(op("s - a", [](const auto& in) { return 2.5 - in[0]; }, {{{3}}}));
-  visit(op("a * s", [](const auto& in) { return in[0] * -1.5; }, {{{3}}}));
-  visit(op("s * a", [](const auto& in) { return 3 * in[0]; }, {{{3}}}));
-  visit(op("a / s", [](const auto& in) { return in[0] / 4.0; }, {{{3}}}));
-  visit(op("s / a", [](const auto& in) { return 2.0 / in[0]; }, {{{3}, 5.0}}));
+  visit(fused("a + s", [](const auto& in) { return in[0] + 2.5; }, {{{3}}}));
+  visit(fused("s + a", [](const auto& in) { return 2.5 + in[0]; }, {{{3}}}));
+  visit(fused("a - s", [](const auto& in) { return in[0] - 2.5; }, {{{3}}}));
+  visit(fused("s - a", [](const auto& in) { return 2.5 - in[0]; }, {{{3}}}));
+  visit(fused("a * s", [](const auto& in) { return in[0] * -1.5; }, {{{3}}}));
+  visit(fused("s * a", [](const auto& in) { return 3 * in[0]; }, {{{3}}}));
+  visit(fused("a / s", [](const auto& in) { return in[0] / 4.0; }, {{{3}}}));
+  visit(fused("s / a", [](const auto& in) { return 2.0 / in[0]; }, {{{3}, 5.0}}));
   for (double e : {0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 2.7})
-    visit(op("pow " + std::to_string(e), [e](const auto& in) { return in[0].pow(e); }, {{{4}, 4.0}}));
-  visit(op("pow, negative base, integer exponents", [](const auto& in) { return in[0].pow(2.0) + in[0].pow(3.0); },
+    visit(fused("pow " + std::to_string(e), [e](const auto& in) { return in[0].pow(e); }, {{{4}, 4.0}}));
+  visit(fused("pow, negative base, integer exponents", [](const auto& in) { return in[0].pow(2.0) + in[0].pow(3.0); },
            {{{5}}}));
   visit(op("scalar base pow tensor", [](const auto& in) { return pow(2.0, in[0]); }, {{{3}}}));
   visit(op("free pow", [](const auto& in) { return pow(in[0], 1.5) + pow(in[0], in[1]); }, {{{3}, 3.0}, {{1}}}));
@@ -199,4 +210,55 @@ BOOST_AUTO_TEST_CASE(float32_values_and_gradients_match_float64) {
                  c.name << ": float32 gradient of input " << k);
     }
   });
+}
+
+namespace {
+
+/// Fused (lazy) against eager evaluation of row \p c in dtype U: values and the gradients of
+/// the sum to rounding.
+template <class U, class Case>
+void check_fused_against_eager(const Case& c, const std::vector<Tensor<double>>& in64) {
+  std::vector<Tensor<U>> eager_in, fused_in;
+  for (const auto& t : in64) {
+    std::vector<U> v;
+    for (double x : t.to_vector()) v.push_back(static_cast<U>(x));
+    eager_in.push_back(from_vector<U>(v, t.shape()).requires_grad_(true));
+    fused_in.push_back(from_vector<U>(v, t.shape()).requires_grad_(true));
+  }
+  std::vector<expr::Leaf<U>> leaves;
+  for (const auto& t : fused_in) leaves.push_back(expr::lazy(t));
+  const Tensor<U> eager = c.f(eager_in);
+  const Tensor<U> fused = c.f(leaves);
+  BOOST_TEST_REQUIRE((fused.shape() == eager.shape()), c.name << ": fused shape " << to_string(fused.shape()));
+  const double tol = std::is_same_v<U, float> ? 1e-6 : 1e-14;
+  const std::vector<U> want = eager.to_vector(), got = fused.to_vector();
+  for (std::size_t i = 0; i < want.size(); ++i)
+    BOOST_TEST((std::abs(got[i] - want[i]) <= tol * (1 + std::abs(want[i])) || (std::isnan(got[i]) && std::isnan(want[i]))),
+               c.name << " (" << dtype_name<U>() << "): fused value [" << i << "] " << got[i] << ", eager " << want[i]);
+  eager.sum().backward();
+  c.f(leaves).sum().backward();
+  for (std::size_t k = 0; k < eager_in.size(); ++k) {
+    const std::vector<U> ge = eager_in[k].grad().to_vector(), gf = fused_in[k].grad().to_vector();
+    BOOST_TEST_REQUIRE(gf.size() == ge.size(), c.name << ": fused gradient size of input " << k);
+    for (std::size_t i = 0; i < ge.size(); ++i)
+      BOOST_TEST((std::abs(gf[i] - ge[i]) <= tol * (1 + std::abs(ge[i])) || (std::isnan(gf[i]) && std::isnan(ge[i]))),
+                 c.name << " (" << dtype_name<U>() << "): fused gradient of input " << k << " [" << i << "] " << gf[i]
+                        << ", eager " << ge[i]);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(fused_expressions_match_the_eager_ops) {
+  std::uint64_t row = 0;
+  int rows_fused = 0;
+  for_each_op([&](const auto& c) {
+    const std::vector<Tensor<double>> in = inputs_of(c, row++);
+    if constexpr (std::decay_t<decltype(c)>::fusible) {
+      check_fused_against_eager<float>(c, in);
+      check_fused_against_eager<double>(c, in);
+      ++rows_fused;
+    }
+  });
+  BOOST_TEST(rows_fused >= 30);
 }

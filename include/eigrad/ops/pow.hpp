@@ -71,20 +71,82 @@ struct General {
 };
 }  // namespace pow_kernels
 
+/// Which kernel computes x ^ e.
+enum class PowKind { Square, Cube, Identity, One, Sqrt, RSqrt, Reciprocal, ReciprocalSquare, General };
+
+/// The kernel for exponent \p e, compared as the double given (as PyTorch compares its Scalar).
+constexpr PowKind pow_kind(double e) {
+  if (e == 2.0) return PowKind::Square;
+  if (e == 3.0) return PowKind::Cube;
+  if (e == 1.0) return PowKind::Identity;
+  if (e == 0.0) return PowKind::One;
+  if (e == 0.5) return PowKind::Sqrt;
+  if (e == -0.5) return PowKind::RSqrt;
+  if (e == -1.0) return PowKind::Reciprocal;
+  if (e == -2.0) return PowKind::ReciprocalSquare;
+  return PowKind::General;
+}
+
 /// Calls \p f with the kernel of x ^ \p e for element type \p T and returns its result.
 template <class T, class F>
 decltype(auto) with_pow_kernel(double e, F&& f) {
   namespace k = pow_kernels;
-  if (e == 2.0) return f(k::Square{});
-  if (e == 3.0) return f(k::Cube{});
-  if (e == 1.0) return f(k::Identity{});
-  if (e == 0.0) return f(k::One{});
-  if (e == 0.5) return f(k::Sqrt{});
-  if (e == -0.5) return f(k::RSqrt{});
-  if (e == -1.0) return f(k::Reciprocal{});
-  if (e == -2.0) return f(k::ReciprocalSquare{});
+  switch (pow_kind(e)) {
+    case PowKind::Square: return f(k::Square{});
+    case PowKind::Cube: return f(k::Cube{});
+    case PowKind::Identity: return f(k::Identity{});
+    case PowKind::One: return f(k::One{});
+    case PowKind::Sqrt: return f(k::Sqrt{});
+    case PowKind::RSqrt: return f(k::RSqrt{});
+    case PowKind::Reciprocal: return f(k::Reciprocal{});
+    case PowKind::ReciprocalSquare: return f(k::ReciprocalSquare{});
+    case PowKind::General: break;
+  }
   return f(k::General<T>{static_cast<T>(e)});
 }
+
+/// x ^ e by the kernel \p kind (for code that keeps the choice as a value, as expressions
+/// do): the same kernels as with_pow_kernel().
+template <class T>
+#if defined(__GNUC__)
+__attribute__((always_inline))  // inside element loops: no call per element
+#endif
+EIGRAD_HOST_DEVICE inline T pow_by_kind(PowKind kind, T e, T x) {
+  namespace k = pow_kernels;
+  switch (kind) {
+    case PowKind::Square: return k::Square{}(x);
+    case PowKind::Cube: return k::Cube{}(x);
+    case PowKind::Identity: return k::Identity{}(x);
+    case PowKind::One: return k::One{}(x);
+    case PowKind::Sqrt: return k::Sqrt{}(x);
+    case PowKind::RSqrt: return k::RSqrt{}(x);
+    case PowKind::Reciprocal: return k::Reciprocal{}(x);
+    case PowKind::ReciprocalSquare: return k::ReciprocalSquare{}(x);
+    case PowKind::General: break;
+  }
+  return k::General<T>{e}(x);
+}
+
+/// x ^ e with the kernels chosen when the entry is made (PowBackward0): the form
+/// expressions use, where the exponent is a value of the tree.
+template <class T>
+struct PowScalarRuntime {
+  PowKind kind;      ///< kernel of x ^ e
+  PowKind kind_m1;   ///< kernel of x ^ (e - 1)
+  T e;               ///< the exponent cast to T
+  T e_m1;            ///< e - 1 taken in double, cast to T
+  bool zero;         ///< e == 0 (as the double given)
+  /// The entry for exponent \p exponent.
+  EIGRAD_HOST_DEVICE explicit PowScalarRuntime(double exponent)
+      : kind(pow_kind(exponent)), kind_m1(pow_kind(exponent - 1.0)), e(static_cast<T>(exponent)),
+        e_m1(static_cast<T>(exponent - 1.0)), zero(exponent == 0.0) {}
+  /// Backward node name.
+  static constexpr const char* name = "PowBackward0";
+  /// x ^ e.
+  EIGRAD_HOST_DEVICE T value(T x) const { return pow_by_kind(kind, e, x); }
+  /// pow_backward, as PowScalarGrad.
+  EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return zero ? T(0) : g * (e * pow_by_kind(kind_m1, e_m1, x)); }
+};
 
 /// The gradient of x ^ e: \p Km1 is the kernel of x ^ (e - 1), chosen by with_pow_kernel()
 /// with e - 1 taken in double, as PyTorch does. (The value of x ^ e is the kernel of e.)
