@@ -80,8 +80,8 @@ long allocations_per_step() {
 // engine's bookkeeping, the gradient tensors of the four weights and the update's
 // temporaries (`*w -= lr * w->grad()`). The numbers are upper bounds: a change that
 // allocates more fails, one that allocates less should lower them.
-constexpr long kEagerAllocationsPerStep = 212;
-constexpr long kFusedAllocationsPerStep = 101;
+constexpr long kEagerAllocationsPerStep = 170;
+constexpr long kFusedAllocationsPerStep = 57;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(stage03_step_allocations, T, Dtypes) {
   const long eager = allocations_per_step<Mode::Eager, T>();

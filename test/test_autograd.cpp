@@ -91,6 +91,19 @@ BOOST_AUTO_TEST_CASE(weight_sharing_and_control_flow) {
   BOOST_TEST(e.grad().item() == expected, boost::test_tools::tolerance(1e-12));
 }
 
+BOOST_AUTO_TEST_CASE(leaf_gradients_never_share_storage) {
+  // AddBackward hands one gradient to both leaves; the first gets a copy, the last may take
+  // it over (nothing else holds it then). Either way changing one grad leaves the other.
+  T a = leaf({3}, 5), b = leaf({3}, 6);
+  const T g = from_vector<double>({1, 2, 3}, {3});
+  (a + b).backward(g);
+  BOOST_TEST(!a.grad().storage().same_buffer(b.grad().storage()));
+  BOOST_TEST(!b.grad().storage().same_buffer(g.storage()));
+  a.grad() += 10.0;
+  BOOST_TEST(b.grad().to_vector() == (std::vector<double>{1, 2, 3}), boost::test_tools::per_element());
+  BOOST_TEST(g.to_vector() == (std::vector<double>{1, 2, 3}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(broadcast_gradients_sum_back_to_operand_shape) {
   T a = leaf({3}, 1);
   T b = leaf({2, 1}, 2);

@@ -65,7 +65,13 @@ std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
   EIGRAD_CHECK(g.shape() == leaf_.shape(), ShapeError, "gradient of shape ", to_string(g.shape()),
                " for a leaf of shape ", to_string(leaf_.shape()));
   if (!grad.defined()) {
-    grad = g.detach().clone();  // own storage: g may be shared with other gradients
+    // Own storage: g may be shared with other gradients. A g that nothing else holds (a
+    // gradient a node just made, passed on by the engine) is taken as it is, as PyTorch's
+    // AccumulateGrad steals a gradient whose use count allows it.
+    const auto& impl = detail::Internals::impl(g);
+    const bool alone = impl.use_count() == 1 && g.storage().sole_owner() && !g.requires_grad() &&
+                       g.storage_offset() == 0 && g.numel() == g.storage().size();
+    grad = alone ? g : g.detach().clone();
   } else {
     NoGradGuard no_grad;
     grad += g;
@@ -137,6 +143,20 @@ class GraphTask {
  public:
   static constexpr std::size_t kNoNode = std::numeric_limits<std::size_t>::max();
 
+  /// Room for a small graph up front (a fused statement and its leaves' accumulators), so a
+  /// step allocates each vector once instead of growing it node by node.
+  GraphTask() {
+    constexpr std::size_t kNodes = 16;
+    nodes_.reserve(kNodes);
+    pending_.reserve(kNodes);
+    grads_.reserve(kNodes);
+    owned_.reserve(kNodes);
+    first_edge_.reserve(kNodes);
+    edge_count_.reserve(kNodes);
+    edges_.reserve(2 * kNodes);
+    to_walk_.reserve(kNodes);
+  }
+
   /// The number of \p node in this pass, numbering it (and queueing it for the walk) when
   /// it is new.
   std::size_t number(Node<T>* node) {
@@ -194,6 +214,7 @@ class GraphTask {
   /// edge into it delivered), last ready first, as the engine always has.
   void execute(bool retain_graph) {
     std::vector<std::size_t> ready;
+    ready.reserve(nodes_.size());
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (pending_[i] == 0) ready.push_back(i);
     while (!ready.empty()) {

@@ -317,6 +317,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
  public:
   FusedBackward(const E& e, const std::vector<Tensor<T>>& leaves, Reduction reduction)
       : expr_(e), n_(numel(e.shape())), reduction_(reduction) {
+    this->reserve_saved(leaves.size());
     for (const auto& t : leaves) this->save(t);
   }
   std::string name() const override {
