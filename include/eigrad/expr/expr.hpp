@@ -318,7 +318,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
   FusedBackward(const E& e, const std::vector<Tensor<T>>& leaves, Reduction reduction)
       : expr_(e), n_(numel(e.shape())), reduction_(reduction) {
     this->reserve_saved(leaves.size());
-    for (const auto& t : leaves) this->save(t);
+    for (const auto& t : leaves) this->save_input(t);  // the leaves are the node's inputs
   }
   std::string name() const override {
     switch (reduction_) {
