@@ -422,24 +422,24 @@ Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
 template <class T>
 Tensor<T> operator-(const Tensor<T>& a) { return unary_op(a, ops::Neg{}); }
 template <class T>
-Tensor<T> add_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::AddScalar<T>{s}); }
+Tensor<T> add_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::AddScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> sub_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::SubScalar<T>{s}); }
+Tensor<T> sub_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::SubScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> mul_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::MulScalar<T>{s}); }
+Tensor<T> mul_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::MulScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> div_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::DivScalar<T>{s}); }
+Tensor<T> div_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::DivScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> rsub_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::RSubScalar<T>{s}); }
+Tensor<T> rsub_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::RSubScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> rdiv_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::RDivScalar<T>{s}); }
+Tensor<T> rdiv_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::RDivScalar<T>{{}, s}); }
 template <class T>
 Tensor<T> pow(T s, const Tensor<T>& exponent) { return unary_op(exponent, ops::PowScalarBase<T>(s)); }
 template <class T>
 Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
   EIGRAD_CHECK(!(lo > hi), ValueError, "clamp: lower bound ", std::to_string(lo), " above upper bound ",
                std::to_string(hi));
-  return unary_op(a, ops::Clamp<T>{lo, hi});
+  return unary_op(a, ops::Clamp<T>{{}, lo, hi});
 }
 
 #define EIGRAD_INSTANTIATE_OPS(T)                                              \

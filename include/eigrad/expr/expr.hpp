@@ -489,9 +489,9 @@ auto binary(const L& l, const R& r) {
   auto operator OP(const L& l, const R& r) {                                                       \
     using T = detail::scalar_t<L, R>;                                                              \
     if constexpr (std::is_arithmetic_v<R>) {                                                       \
-      return Unary<ops::ScalarRight<T>, L>({static_cast<T>(r)}, l);                                \
+      return Unary<ops::ScalarRight<T>, L>({{}, static_cast<T>(r)}, l);                                \
     } else if constexpr (std::is_arithmetic_v<L>) {                                                \
-      return Unary<ops::ScalarLeft<T>, R>({static_cast<T>(l)}, r);                                 \
+      return Unary<ops::ScalarLeft<T>, R>({{}, static_cast<T>(l)}, r);                                 \
     } else {                                                                                       \
       return detail::binary<ops::Entry>(l, r);                                                     \
     }                                                                                              \

@@ -36,15 +36,26 @@ EIGRAD_HOST_DEVICE inline float one_minus_square(float y) {
 EIGRAD_HOST_DEVICE inline double one_minus_square(double y) { return std::fma(-y, y, 1.0); }
 }  // namespace detail
 
+/// What a recorded node keeps for an entry's gradient: the operand(s) and/or the output.
+template <bool Input, bool Output>
+struct Saves {
+  static constexpr bool saves_input = Input;    ///< the gradient reads the operand(s)
+  static constexpr bool saves_output = Output;  ///< the gradient reads the output y
+};
+
+/// Saves of a two-operand entry, and whether each operand's gradient is g itself (a node may
+/// then pass g on without a copy).
+template <bool Input, bool Output, bool GradAIsG, bool GradBIsG>
+struct BinarySaves : Saves<Input, Output> {
+  static constexpr bool grad_a_is_g = GradAIsG;  ///< grad_a(g, ...) is g
+  static constexpr bool grad_b_is_g = GradBIsG;  ///< grad_b(g, ...) is g
+};
+
 // ==================================================================== one operand
 /// Negation.
-struct Neg {
+struct Neg : Saves<false, false> {
   /// Backward node name.
   static constexpr const char* name = "NegBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// -x.
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return -x; }
   /// grad.neg().
@@ -54,13 +65,9 @@ struct Neg {
 };
 
 /// Sine.
-struct Sin {
+struct Sin : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "SinBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// sin(x).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::sin(x); }
   /// grad * self.cos().
@@ -68,13 +75,9 @@ struct Sin {
 };
 
 /// Cosine.
-struct Cos {
+struct Cos : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "CosBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// cos(x).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::cos(x); }
   /// grad * -self.sin().
@@ -82,13 +85,9 @@ struct Cos {
 };
 
 /// Exponential.
-struct Exp {
+struct Exp : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "ExpBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = true;
   /// exp(x).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::exp(x); }
   /// grad * result.
@@ -96,13 +95,9 @@ struct Exp {
 };
 
 /// Natural logarithm.
-struct Log {
+struct Log : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "LogBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// log(x).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::log(x); }
   /// grad.div(self).
@@ -110,13 +105,9 @@ struct Log {
 };
 
 /// Square root.
-struct Sqrt {
+struct Sqrt : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "SqrtBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = true;
   /// sqrt(x).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::sqrt(x); }
   /// grad / (2 * result).
@@ -124,13 +115,9 @@ struct Sqrt {
 };
 
 /// Absolute value.
-struct Abs {
+struct Abs : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "AbsBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// |x|.
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::abs(x); }
   /// grad * self.sgn(), with sgn(±0) = sgn(NaN) = 0.
@@ -140,13 +127,9 @@ struct Abs {
 };
 
 /// Hyperbolic tangent.
-struct Tanh {
+struct Tanh : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "TanhBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = true;
   /// tanh(x).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::tanh(x); }
   /// tanh_backward: grad * (1 - y * y), the bracket rounded once.
@@ -154,13 +137,9 @@ struct Tanh {
 };
 
 /// Logistic sigmoid.
-struct Sigmoid {
+struct Sigmoid : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "SigmoidBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = true;
   /// 1 / (1 + exp(-x)).
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return T(1) / (T(1) + std::exp(-x)); }
   /// sigmoid_backward: grad * (1 - y) * y.
@@ -168,13 +147,9 @@ struct Sigmoid {
 };
 
 /// max(x, 0) as clamp_min(x, 0): keeps NaN and -0.0.
-struct Relu {
+struct Relu : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "ReluBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = true;
   /// x < 0 ? 0 : x.
   template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return x < T(0) ? T(0) : x; }
   /// threshold_backward(grad, result, 0): a NaN input gets the whole gradient.
@@ -184,14 +159,10 @@ struct Relu {
 // ==================================================================== a tensor and a scalar
 /// x + s.
 template <class T>
-struct AddScalar {
+struct AddScalar : Saves<false, false> {
   T s;  ///< the scalar operand
   /// Backward node name.
   static constexpr const char* name = "AddBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
     /// Whether grad() is g itself (a node may pass g on without a copy).
   static constexpr bool grad_is_g = true;
   /// x + s.
@@ -204,14 +175,10 @@ struct AddScalar {
 
 /// x - s.
 template <class T>
-struct SubScalar {
+struct SubScalar : Saves<false, false> {
   T s;  ///< the scalar operand
   /// Backward node name.
   static constexpr const char* name = "SubBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
     /// Whether grad() is g itself (a node may pass g on without a copy).
   static constexpr bool grad_is_g = true;
   /// x - s.
@@ -224,14 +191,10 @@ struct SubScalar {
 
 /// s - x (rsub).
 template <class T>
-struct RSubScalar {
+struct RSubScalar : Saves<false, false> {
   T s;  ///< the scalar operand
   /// Backward node name.
   static constexpr const char* name = "RsubBackward1";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// s - x.
   EIGRAD_HOST_DEVICE T value(T x) const { return s - x; }
   /// -grad * alpha, negated as PyTorch does.
@@ -242,14 +205,10 @@ struct RSubScalar {
 
 /// x * s.
 template <class T>
-struct MulScalar {
+struct MulScalar : Saves<false, false> {
   T s;  ///< the scalar operand
   /// Backward node name.
   static constexpr const char* name = "MulBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// x * s.
   EIGRAD_HOST_DEVICE T value(T x) const { return x * s; }
   /// grad * s.
@@ -260,14 +219,10 @@ struct MulScalar {
 
 /// x / s, a true division.
 template <class T>
-struct DivScalar {
+struct DivScalar : Saves<false, false> {
   T s;  ///< the scalar operand
   /// Backward node name.
   static constexpr const char* name = "DivBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = false;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// x / s.
   EIGRAD_HOST_DEVICE T value(T x) const { return x / s; }
   /// div_tensor_self_backward: grad / other (grad * (1 / s) would round differently).
@@ -278,14 +233,10 @@ struct DivScalar {
 
 /// s / x, as PyTorch computes it: x.reciprocal() * s.
 template <class T>
-struct RDivScalar {
+struct RDivScalar : Saves<true, false> {
   T s;  ///< the scalar operand
   /// Backward node name (PyTorch records the multiplication last).
   static constexpr const char* name = "MulBackward0";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// (1 / x) * s.
   EIGRAD_HOST_DEVICE T value(T x) const { return (T(1) / x) * s; }
   /// MulBackward0's grad * s, then ReciprocalBackward0's -grad * (r * r) with r = 1 / x.
@@ -299,7 +250,7 @@ struct RDivScalar {
 
 /// s ^ p for a scalar base s and a tensor exponent p (pow.Scalar).
 template <class T>
-struct PowScalarBase {
+struct PowScalarBase : Saves<true, true> {
   T s;         ///< the base
   T log_base;  ///< log(s) taken in double, as PyTorch's Scalar::log, then cast to T
   /// An entry for base \p base.
@@ -307,10 +258,6 @@ struct PowScalarBase {
       : s(base), log_base(static_cast<T>(std::log(static_cast<double>(base)))) {}
   /// Backward node name.
   static constexpr const char* name = "PowBackward2";
-  /// Whether grad() reads p.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = true;
   /// 1 for a base of 1, else pow(s, p).
   EIGRAD_HOST_DEVICE T value(T p) const { return s == T(1) ? T(1) : std::pow(s, p); }
   /// grad * where(s == 0 & p >= 0, 0, result * log(s)).
@@ -319,15 +266,11 @@ struct PowScalarBase {
 
 /// clamp(x, lo, hi).
 template <class T>
-struct Clamp {
+struct Clamp : Saves<true, false> {
   T lo;  ///< lower bound
   T hi;  ///< upper bound
   /// Backward node name.
   static constexpr const char* name = "ClampBackward1";
-  /// Whether grad() reads x.
-  static constexpr bool saves_input = true;
-  /// Whether grad() reads y.
-  static constexpr bool saves_output = false;
   /// min(max(x, lo), hi).
   EIGRAD_HOST_DEVICE T value(T x) const { return std::min(std::max(x, lo), hi); }
   /// clamp_backward: where(self >= min & self <= max, grad, 0); 0 at NaN.
@@ -336,17 +279,9 @@ struct Clamp {
 
 // ==================================================================== two operands (broadcast)
 /// a + b.
-struct Add {
+struct Add : BinarySaves<false, false, true, true> {
   /// Backward node name.
   static constexpr const char* name = "AddBackward0";
-  /// Whether the grads read a and b.
-  static constexpr bool saves_input = false;
-  /// Whether the grads read y.
-  static constexpr bool saves_output = false;
-  /// Whether grad_a is g itself (a node may pass g on without a copy).
-  static constexpr bool grad_a_is_g = true;
-  /// Whether grad_b is g itself.
-  static constexpr bool grad_b_is_g = true;
   /// a + b.
   template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return a + b; }
   /// grad.
@@ -358,17 +293,9 @@ struct Add {
 };
 
 /// a - b.
-struct Sub {
+struct Sub : BinarySaves<false, false, true, false> {
   /// Backward node name.
   static constexpr const char* name = "SubBackward0";
-  /// Whether the grads read a and b.
-  static constexpr bool saves_input = false;
-  /// Whether the grads read y.
-  static constexpr bool saves_output = false;
-  /// Whether grad_a is g itself.
-  static constexpr bool grad_a_is_g = true;
-  /// Whether grad_b is g itself.
-  static constexpr bool grad_b_is_g = false;
   /// a - b.
   template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return a - b; }
   /// grad.
@@ -380,17 +307,9 @@ struct Sub {
 };
 
 /// a * b.
-struct Mul {
+struct Mul : BinarySaves<true, false, false, false> {
   /// Backward node name.
   static constexpr const char* name = "MulBackward0";
-  /// Whether the grads read a and b.
-  static constexpr bool saves_input = true;
-  /// Whether the grads read y.
-  static constexpr bool saves_output = false;
-  /// Whether grad_a is g itself.
-  static constexpr bool grad_a_is_g = false;
-  /// Whether grad_b is g itself.
-  static constexpr bool grad_b_is_g = false;
   /// a * b.
   template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return a * b; }
   /// mul_tensor_backward: grad * other.
@@ -402,17 +321,9 @@ struct Mul {
 };
 
 /// a / b.
-struct Div {
+struct Div : BinarySaves<true, false, false, false> {
   /// Backward node name.
   static constexpr const char* name = "DivBackward0";
-  /// Whether the grads read a and b.
-  static constexpr bool saves_input = true;
-  /// Whether the grads read y.
-  static constexpr bool saves_output = false;
-  /// Whether grad_a is g itself.
-  static constexpr bool grad_a_is_g = false;
-  /// Whether grad_b is g itself.
-  static constexpr bool grad_b_is_g = false;
   /// a / b.
   template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return a / b; }
   /// div_tensor_self_backward: grad / other.
@@ -425,17 +336,9 @@ struct Div {
 };
 
 /// a ^ b with a tensor exponent.
-struct Pow {
+struct Pow : BinarySaves<true, true, false, false> {
   /// Backward node name.
   static constexpr const char* name = "PowBackward1";
-  /// Whether the grads read a and b.
-  static constexpr bool saves_input = true;
-  /// Whether the grads read y.
-  static constexpr bool saves_output = true;
-  /// Whether grad_a is g itself.
-  static constexpr bool grad_a_is_g = false;
-  /// Whether grad_b is g itself.
-  static constexpr bool grad_b_is_g = false;
   /// pow(a, b).
   template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return std::pow(a, b); }
   /// pow_backward_self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1))).
@@ -450,17 +353,9 @@ struct Pow {
 
 /// Elementwise maximum (Max = true) or minimum (Max = false); a NaN operand gives NaN.
 template <bool Max>
-struct Extremum {
+struct Extremum : BinarySaves<true, false, false, false> {
   /// Backward node name.
   static constexpr const char* name = Max ? "MaximumBackward0" : "MinimumBackward0";
-  /// Whether the grads read a and b.
-  static constexpr bool saves_input = true;
-  /// Whether the grads read y.
-  static constexpr bool saves_output = false;
-  /// Whether grad_a is g itself.
-  static constexpr bool grad_a_is_g = false;
-  /// Whether grad_b is g itself.
-  static constexpr bool grad_b_is_g = false;
   /// The larger (smaller) of a and b; NaN if either is (std::max would drop it).
   template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const {
     if (a != a || b != b) return a + b;
