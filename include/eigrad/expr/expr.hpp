@@ -395,10 +395,9 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction) {
     for (std::int64_t i = 0; i < n; ++i) o[i] = ev.fwd(i);
   } else {
     T partial[8] = {};  // eight running sums, as a vectorised sum keeps
-    std::int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-      for (int j = 0; j < 8; ++j) partial[j] += ev.fwd(i + j);
-    for (; i < n; ++i) partial[i % 8] += ev.fwd(i);
+    // One call of the tree per iteration: an unrolled body would copy the tree (and its pow
+    // switches) eight times and multiply the compile time.
+    for (std::int64_t i = 0; i < n; ++i) partial[i & 7] += ev.fwd(i);
     const T s = ((partial[0] + partial[4]) + (partial[2] + partial[6])) + ((partial[1] + partial[5]) + (partial[3] + partial[7]));
     out = scalar_tensor<T>(reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
                            leaves[0].device());

@@ -108,9 +108,6 @@ decltype(auto) with_pow_kernel(double e, F&& f) {
 /// x ^ e by the kernel \p kind (for code that keeps the choice as a value, as expressions
 /// do): the same kernels as with_pow_kernel().
 template <class T>
-#if defined(__GNUC__)
-__attribute__((always_inline))  // inside element loops: no call per element
-#endif
 EIGRAD_HOST_DEVICE inline T pow_by_kind(PowKind kind, T e, T x) {
   namespace k = pow_kernels;
   switch (kind) {
@@ -127,25 +124,57 @@ EIGRAD_HOST_DEVICE inline T pow_by_kind(PowKind kind, T e, T x) {
   return k::General<T>{e}(x);
 }
 
+/// x ^ k for k = 0 .. 3 as products in PyTorch's order (x * x, x * x * x): 1 * x is x
+/// exactly, so the loop gives the same bits as the Square and Cube kernels.
+template <class T>
+EIGRAD_HOST_DEVICE inline T power_by_products(T x, int k) {
+  T r = T(1);
+  for (int j = 0; j < k; ++j) r *= x;
+  return r;
+}
+
+/// pow_by_kind() as a call: the rarer kernels of an expression's x ^ e stay out of the
+/// element loop's body (inlined, its switch multiplies the loop's code and compile time).
+template <class T>
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+T pow_by_kind_call(PowKind kind, T e, T x) {
+  return pow_by_kind(kind, e, x);
+}
+
 /// x ^ e with the kernels chosen when the entry is made (PowBackward0): the form
-/// expressions use, where the exponent is a value of the tree.
+/// expressions use, where the exponent is a value of the tree. Exponents 0 to 3 are
+/// products (a loop of at most three multiplications); the others call their kernel.
 template <class T>
 struct PowScalarRuntime {
   PowKind kind;      ///< kernel of x ^ e
   PowKind kind_m1;   ///< kernel of x ^ (e - 1)
+  int products;      ///< e when e is 0, 1, 2 or 3; otherwise -1
+  int products_m1;   ///< e - 1 when that is 0, 1, 2 or 3; otherwise -1
   T e;               ///< the exponent cast to T
   T e_m1;            ///< e - 1 taken in double, cast to T
   bool zero;         ///< e == 0 (as the double given)
   /// The entry for exponent \p exponent.
-  EIGRAD_HOST_DEVICE explicit PowScalarRuntime(double exponent)
-      : kind(pow_kind(exponent)), kind_m1(pow_kind(exponent - 1.0)), e(static_cast<T>(exponent)),
+  explicit PowScalarRuntime(double exponent)
+      : kind(pow_kind(exponent)), kind_m1(pow_kind(exponent - 1.0)), products(small_integer(exponent)),
+        products_m1(small_integer(exponent - 1.0)), e(static_cast<T>(exponent)),
         e_m1(static_cast<T>(exponent - 1.0)), zero(exponent == 0.0) {}
   /// Backward node name.
   static constexpr const char* name = "PowBackward0";
   /// x ^ e.
-  EIGRAD_HOST_DEVICE T value(T x) const { return pow_by_kind(kind, e, x); }
+  T value(T x) const { return products >= 0 ? power_by_products(x, products) : pow_by_kind_call(kind, e, x); }
   /// pow_backward, as PowScalarGrad.
-  EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return zero ? T(0) : g * (e * pow_by_kind(kind_m1, e_m1, x)); }
+  T grad(T g, T x, T) const {
+    if (zero) return T(0);
+    const T p = products_m1 >= 0 ? power_by_products(x, products_m1) : pow_by_kind_call(kind_m1, e_m1, x);
+    return g * (e * p);
+  }
+
+ private:
+  static int small_integer(double p) {
+    return (p == 0.0 || p == 1.0 || p == 2.0 || p == 3.0) ? static_cast<int>(p) : -1;
+  }
 };
 
 /// The gradient of x ^ e: \p Km1 is the kernel of x ^ (e - 1), chosen by with_pow_kernel()
