@@ -8,6 +8,7 @@
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/expr/expr.hpp"
 #include "eigrad/random.hpp"
+#include "support/golden.hpp"
 
 // Lazy expressions: one pass, one fused node per statement, and agreement with the eager ops.
 // (Every fusible op of the test table is also checked fused against eager in test_ops_table.)
@@ -121,4 +122,41 @@ BOOST_AUTO_TEST_CASE(saved_leaf_modified_in_place_is_refused) {
   const Tensor<double> y = (lazy(x) * data).sum();
   data += 1.0;
   BOOST_CHECK_THROW(y.backward(), AutogradError);
+}
+
+BOOST_AUTO_TEST_CASE(tutorial_stage03_trained_fused_matches_pytorch) {
+  // The stage-03 loop of samples/03_autograd.cpp with its statement fused, from the golden
+  // file's starting weights: every traced loss within 1e-4 relative and the final weights
+  // within 1e-4 of PyTorch 1.13's (the golden rule of doc/design.md).
+  const test::Golden golden = test::load_golden("03_autograd.json");
+  BOOST_TEST_REQUIRE(golden.dtype == "float32");
+  const Tensor<float> x = linspace<float>(-M_PI, M_PI, golden.n);
+  const Tensor<float> y = sin(x);
+  auto start = [&](const char* key) {
+    return scalar_tensor<float>(static_cast<float>(golden.init.at(key).at(0)), TensorOptions().requires_grad(true));
+  };
+  Tensor<float> a = start("a"), b = start("b"), c = start("c"), d = start("d");
+  std::size_t traced = 0;
+  for (std::int64_t t = 0; t < golden.iterations; ++t) {
+    const Tensor<float> loss =
+        (lazy(a) + lazy(b) * x + lazy(c) * lazy(x).pow(2) + lazy(d) * lazy(x).pow(3) - y).pow(2).sum();
+    for (const auto& line : golden.trace)
+      if (line.t == t) {
+        BOOST_TEST(std::abs(loss.item() - line.loss) <= 1e-4 * std::abs(line.loss), "step " << t << ": loss "
+                                                                                       << loss.item() << ", PyTorch "
+                                                                                       << line.loss);
+        ++traced;
+      }
+    loss.backward();
+    NoGradGuard no_grad;
+    for (Tensor<float>* w : {&a, &b, &c, &d}) {
+      *w -= golden.lr * w->grad();
+      w->grad() = {};
+    }
+  }
+  BOOST_TEST(traced == golden.trace.size());
+  const std::pair<const char*, const Tensor<float>*> weights[] = {{"a", &a}, {"b", &b}, {"c", &c}, {"d", &d}};
+  for (const auto& [key, w] : weights)
+    BOOST_TEST(std::abs(w->item() - golden.result.at(key).at(0)) <= 1e-4, key << ": " << w->item() << ", PyTorch "
+                                                                                << golden.result.at(key).at(0));
 }
