@@ -14,6 +14,7 @@
 /// broadcast against the rest); other broadcasts throw ShapeError when the expression is
 /// built (use the eager ops for them). Every op is an entry of the op table
 /// (include/eigrad/ops/), so fused and eager results agree to rounding (doc/design.md).
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -185,8 +186,15 @@ struct scalar_of<Tensor<T>> {
 };
 
 // ------------------------------------------------------------------ evaluators
-// An evaluator mirrors its expression for one materialisation: fwd(i) computes and keeps the
-// value at element i, bwd(i, adj) sends the adjoint of that value down to the leaves.
+// An evaluator mirrors its expression for one materialisation and works a block of up to
+// kBlock elements at a time: fwd(i0, m) leaves the block's values at vp[0 .. m), bwd(i0, m,
+// adj) sends their adjoints down to the leaves. Each step is a loop of kBlock lanes (a
+// constant trip count: the compiler vectorises it without remainder code), the last, short
+// block padded; only the leaves store or sum the first m. A branch (a pow kernel, a subtree
+// without adjoints) is taken once per block, never per element.
+
+/// Elements per block.
+constexpr int kBlock = 32;
 
 template <class E>
 struct Eval;
@@ -203,23 +211,40 @@ struct LeafSlots {
 template <class T>
 struct Eval<Leaf<T>> {
   const T* data;
-  std::int64_t stride;
-  T* grad;      // the adjoint buffer of a full-size leaf
-  bool full;    // full-size leaf wanting an adjoint; otherwise the adjoints are summed in acc
-  bool active;  // an adjoint is wanted here
+  bool full_read;  // one value per element (else one value broadcast)
+  T* grad;         // the adjoint buffer of a full-size leaf
+  bool full;       // full-size leaf wanting an adjoint; otherwise the adjoints are summed in acc
+  bool active;     // an adjoint is wanted here
   int slot;
-  T acc = 0;    // a one-element leaf's adjoint, summed in element order (kept in a register)
-  T v{};
+  T acc = 0;       // a one-element leaf's adjoint, summed in element order
+  const T* vp;
+  T v[kBlock];
   template <int N>
   Eval(const Leaf<T>&, const LeafSlots<T, N>& s, int& k)
-      : data(s.data[k]), stride(s.stride[k]), grad(s.grad[k]), full(s.grad_stride[k] == 1),
-        active(s.grad[k] != nullptr), slot(k) {
+      : data(s.data[k]), full_read(s.stride[k] == 1), grad(s.grad[k]), full(s.grad_stride[k] == 1),
+        active(s.grad[k] != nullptr), slot(k), vp(v) {
+    if (!full_read)
+      for (int j = 0; j < kBlock; ++j) v[j] = data[0];
     ++k;
   }
-  T fwd(std::int64_t i) { return v = data[i * stride]; }
-  void bwd(std::int64_t i, T adj) {
-    if (full) grad[i] += adj;
-    else acc += adj;
+  void fwd(std::int64_t i0, int m) {
+    if (!full_read) return;  // vp stays at the broadcast value
+    if (m == kBlock) {
+      vp = data + i0;
+      return;
+    }
+    // The last, short block: the ops above always run kBlock lanes, so pad with a value of
+    // the operand (what the extra lanes compute is never stored or summed).
+    for (int j = 0; j < kBlock; ++j) v[j] = data[i0 + (j < m ? j : 0)];
+    vp = v;
+  }
+  void bwd(std::int64_t i0, int m, const T* adj) {
+    if (full) {
+      T* g = grad + i0;
+      for (int j = 0; j < m; ++j) g[j] += adj[j];
+    } else {
+      for (int j = 0; j < m; ++j) acc += adj[j];
+    }
   }
   template <class F>
   void for_each_sum(F&& f) const {
@@ -230,14 +255,23 @@ struct Eval<Leaf<T>> {
 template <class T>
 struct Eval<Constant<T>> {
   static constexpr bool active = false;
-  T v;
+  const T* vp;
+  T v[kBlock];
   template <int N>
-  Eval(const Constant<T>& c, const LeafSlots<T, N>&, int&) : v(c.value()) {}
-  T fwd(std::int64_t) const { return v; }
-  void bwd(std::int64_t, T) const {}
+  Eval(const Constant<T>& c, const LeafSlots<T, N>&, int&) : vp(v) {
+    for (int j = 0; j < kBlock; ++j) v[j] = c.value();
+  }
+  void fwd(std::int64_t, int) {}
+  void bwd(std::int64_t, int, const T*) {}
   template <class F>
   void for_each_sum(F&&) const {}
 };
+
+/// Whether entry \p Op has block forms (value_block, grad_block) that pick a kernel per block.
+template <class Op, class = void>
+struct has_block_form : std::false_type {};
+template <class Op>
+struct has_block_form<Op, std::void_t<decltype(&Op::value_block)>> : std::true_type {};
 
 template <class Op, class A>
 struct Eval<Unary<Op, A>> {
@@ -245,12 +279,31 @@ struct Eval<Unary<Op, A>> {
   Op op;
   Eval<A> a;
   bool active;
-  T v{};
+  const T* vp;
+  T v[kBlock];
   template <int N>
-  Eval(const Unary<Op, A>& e, const LeafSlots<T, N>& s, int& k) : op(e.op()), a(e.operand(), s, k), active(a.active) {}
-  T fwd(std::int64_t i) { return v = op.value(a.fwd(i)); }
-  void bwd(std::int64_t i, T adj) {
-    if constexpr (A::leaves > 0) a.bwd(i, op.grad(adj, a.v, v));
+  Eval(const Unary<Op, A>& e, const LeafSlots<T, N>& s, int& k)
+      : op(e.op()), a(e.operand(), s, k), active(a.active), vp(v) {}
+  void fwd(std::int64_t i0, int m) {
+    a.fwd(i0, m);
+    const T* x = a.vp;
+    if constexpr (has_block_form<Op>::value) {
+      op.value_block(x, v, kBlock);
+    } else {
+      for (int j = 0; j < kBlock; ++j) v[j] = op.value(x[j]);
+    }
+  }
+  void bwd(std::int64_t i0, int m, const T* adj) {
+    if constexpr (A::leaves > 0) {
+      T ga[kBlock];
+      const T* x = a.vp;
+      if constexpr (has_block_form<Op>::value) {
+        op.grad_block(adj, x, ga, kBlock);
+      } else {
+        for (int j = 0; j < kBlock; ++j) ga[j] = op.grad(adj[j], x[j], v[j]);
+      }
+      a.bwd(i0, m, ga);
+    }
   }
   template <class F>
   void for_each_sum(F&& f) const { a.for_each_sum(f); }
@@ -262,20 +315,33 @@ struct Eval<Binary<Op, A, B>> {
   Eval<A> a;
   Eval<B> b;
   bool active;
-  T v{};
+  const T* vp;
+  T v[kBlock];
   template <int N>
   Eval(const Binary<Op, A, B>& e, const LeafSlots<T, N>& s, int& k)
-      : a(e.left(), s, k), b(e.right(), s, k), active(a.active || b.active) {}
-  T fwd(std::int64_t i) {
-    const T x = a.fwd(i);
-    return v = Op{}.value(x, b.fwd(i));
+      : a(e.left(), s, k), b(e.right(), s, k), active(a.active || b.active), vp(v) {}
+  void fwd(std::int64_t i0, int m) {
+    a.fwd(i0, m);
+    b.fwd(i0, m);
+    const T* x = a.vp;
+    const T* y = b.vp;
+    for (int j = 0; j < kBlock; ++j) v[j] = Op{}.value(x[j], y[j]);
   }
   // Subtrees without a leaf that wants an adjoint (data such as x and its powers) are skipped.
-  void bwd(std::int64_t i, T adj) {
+  void bwd(std::int64_t i0, int m, const T* adj) {
+    const T* x = a.vp;
+    const T* y = b.vp;
+    T g[kBlock];
     if constexpr (A::leaves > 0)
-      if (a.active) a.bwd(i, Op{}.grad_a(adj, a.v, b.v, v));
+      if (a.active) {
+        for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_a(adj[j], x[j], y[j], v[j]);
+        a.bwd(i0, m, g);
+      }
     if constexpr (B::leaves > 0)
-      if (b.active) b.bwd(i, Op{}.grad_b(adj, a.v, b.v, v));
+      if (b.active) {
+        for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_b(adj[j], x[j], y[j], v[j]);
+        b.bwd(i0, m, g);
+      }
   }
   template <class F>
   void for_each_sum(F&& f) const {
@@ -350,22 +416,27 @@ class FusedBackward final : public Node<typename E::Scalar> {
       }
     }
     int k = 0;
-    Eval<E> ev(*expr_, slots, k);
+    Eval<E> eval(*expr_, slots, k);  // a block of kBlock values per node: a few KB of stack
+    Eval<E>* ev = &eval;
     const T* pg = g.data();
-    if (reduction_ == Reduction::None) {
-      for (std::int64_t i = 0; i < n; ++i) {
-        ev.fwd(i);
-        ev.bwd(i, pg[i]);
+    T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
+    if (reduction_ != Reduction::None)
+      for (T& a : same) a = reduction_ == Reduction::Mean ? pg[0] / static_cast<T>(n) : pg[0];
+    T tail[kBlock];  // the last block's incoming gradients, padded with zeros
+    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+      ev->fwd(i0, m);
+      const T* adj = same;
+      if (reduction_ == Reduction::None) {
+        adj = pg + i0;
+        if (m < kBlock) {
+          for (int j = 0; j < kBlock; ++j) tail[j] = j < m ? pg[i0 + j] : T(0);
+          adj = tail;
+        }
       }
-    } else {
-      // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes.
-      const T adj = reduction_ == Reduction::Mean ? pg[0] / static_cast<T>(n) : pg[0];
-      for (std::int64_t i = 0; i < n; ++i) {
-        ev.fwd(i);
-        ev.bwd(i, adj);
-      }
+      ev->bwd(i0, m, adj);
     }
-    ev.for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves[j].shape(), sum, leaves[j].device()); });
+    ev->for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves[j].shape(), sum, leaves[j].device()); });
     return grads;
   }
   void release_extra() override { expr_.reset(); }
@@ -387,17 +458,24 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction) {
   const Shape& shape = e.shape();
   const std::int64_t n = numel(shape);
   int k = 0;
-  Eval<E> ev(e, read_slots<T, N>(leaves, n), k);
+  Eval<E> eval(e, read_slots<T, N>(leaves, n), k);
+  Eval<E>* ev = &eval;
   Tensor<T> out;
   if (reduction == Reduction::None) {
     out = empty<T>(shape, leaves[0].device());
     T* o = out.data();
-    for (std::int64_t i = 0; i < n; ++i) o[i] = ev.fwd(i);
+    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+      ev->fwd(i0, m);
+      for (int j = 0; j < m; ++j) o[i0 + j] = ev->vp[j];
+    }
   } else {
     T partial[8] = {};  // eight running sums, as a vectorised sum keeps
-    // One call of the tree per iteration: an unrolled body would copy the tree (and its pow
-    // switches) eight times and multiply the compile time.
-    for (std::int64_t i = 0; i < n; ++i) partial[i & 7] += ev.fwd(i);
+    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+      ev->fwd(i0, m);
+      for (int j = 0; j < m; ++j) partial[j & 7] += ev->vp[j];  // kBlock is a multiple of 8
+    }
     const T s = ((partial[0] + partial[4]) + (partial[2] + partial[6])) + ((partial[1] + partial[5]) + (partial[3] + partial[7]));
     out = scalar_tensor<T>(reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
                            leaves[0].device());

@@ -170,8 +170,42 @@ struct PowScalarRuntime {
     const T p = products_m1 >= 0 ? power_by_products(x, products_m1) : pow_by_kind_call(kind_m1, e_m1, x);
     return g * (e * p);
   }
+  /// value() over \p m elements, the kernel chosen once for the block.
+  void value_block(const T* x, T* out, int m) const {
+    switch (products) {
+      case 0: return products_block<0>(x, out, m);
+      case 1: return products_block<1>(x, out, m);
+      case 2: return products_block<2>(x, out, m);
+      case 3: return products_block<3>(x, out, m);
+      default: break;
+    }
+    for (int j = 0; j < m; ++j) out[j] = pow_by_kind_call(kind, e, x[j]);
+  }
+  /// grad() over \p m elements (the output is not read), the kernel chosen once for the block.
+  void grad_block(const T* g, const T* x, T* out, int m) const {
+    if (zero) {
+      for (int j = 0; j < m; ++j) out[j] = T(0);
+      return;
+    }
+    switch (products_m1) {
+      case 0: return grad_products_block<0>(g, x, out, m);
+      case 1: return grad_products_block<1>(g, x, out, m);
+      case 2: return grad_products_block<2>(g, x, out, m);
+      case 3: return grad_products_block<3>(g, x, out, m);
+      default: break;
+    }
+    for (int j = 0; j < m; ++j) out[j] = g[j] * (e * pow_by_kind_call(kind_m1, e_m1, x[j]));
+  }
 
  private:
+  template <int K>
+  static void products_block(const T* x, T* out, int m) {
+    for (int j = 0; j < m; ++j) out[j] = power_by_products(x[j], K);
+  }
+  template <int K>
+  void grad_products_block(const T* g, const T* x, T* out, int m) const {
+    for (int j = 0; j < m; ++j) out[j] = g[j] * (e * power_by_products(x[j], K));
+  }
   static int small_integer(double p) {
     return (p == 0.0 || p == 1.0 || p == 2.0 || p == 3.0) ? static_cast<int>(p) : -1;
   }
