@@ -21,12 +21,7 @@ using T = Tensor<double>;
 namespace {
 
 /// Seeded standard-normal values of \p shape, plus \p shift.
-T input(const Shape& shape, std::uint64_t seed, double shift = 0) {
-  manual_seed(seed);
-  T t = randn<double>(shape);
-  if (shift != 0) t += shift;
-  return t;
-}
+T input(const Shape& shape, std::uint64_t seed, double shift = 0) { return test::seeded_normal(shape, seed, shift); }
 
 }  // namespace
 

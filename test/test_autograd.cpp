@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "eigrad/eigrad.hpp"
+#include "support/ad_check.hpp"
 
 using namespace eigrad;
 using autograd::gradcheck;
@@ -20,10 +21,7 @@ namespace {
 
 /// A leaf of \p shape with seeded normal values that requires grad.
 T leaf(const Shape& shape, std::uint64_t seed, double shift = 0) {
-  manual_seed(seed);
-  T t = randn<double>(shape);
-  if (shift != 0) t += shift;
-  return t.requires_grad_(true);
+  return test::seeded_normal(shape, seed, shift).requires_grad_(true);
 }
 
 /// One-line gradient check of an op (Stan's expect_ad style): reverse mode against central

@@ -140,10 +140,7 @@ template <class Case>
 std::vector<Tensor<double>> inputs_of(const Case& c, std::uint64_t row) {
   std::vector<Tensor<double>> in;
   for (std::size_t k = 0; k < c.operands.size(); ++k) {
-    manual_seed(1000 * row + k);
-    Tensor<double> t = randn<double>(c.operands[k].shape);
-    if (c.operands[k].shift != 0) t += c.operands[k].shift;
-    in.push_back(t.requires_grad_(true));
+    in.push_back(test::seeded_normal(c.operands[k].shape, 1000 * row + k, c.operands[k].shift).requires_grad_(true));
   }
   return in;
 }
