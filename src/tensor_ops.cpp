@@ -1,5 +1,5 @@
-// Differentiable operations of the tensor layer: each forward is one loop from
-// detail/kernels.hpp, each backward a few lines of tensor algebra (run with recording off).
+// Differentiable operations of the tensor layer: the elementwise ones run the op table's
+// entries (include/eigrad/ops/) in the loops of detail/kernels.hpp, forward and backward.
 #include <algorithm>
 #include <cmath>
 #include <type_traits>
@@ -7,6 +7,8 @@
 #include "detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/pow.hpp"
 
 namespace eigrad {
 
@@ -14,20 +16,41 @@ namespace {
 
 using detail::broadcast_binary;
 
-template <class T, class F>
-Tensor<T> map_unary(const Tensor<T>& a, F f) {
+/// Whether the op-table entry \p Op has a vectorised array() form for Eigen arrays of \p T.
+template <class Op, class T, class = void>
+struct has_array_form : std::false_type {};
+template <class Op, class T>
+struct has_array_form<Op, T,
+                      std::void_t<decltype(std::declval<const Op&>().array(
+                          std::declval<const typename Tensor<T>::ConstArrayMap&>()))>> : std::true_type {};
+
+/// Whether the one-operand entry \p Op declares its gradient to be g itself.
+template <class Op, class = void>
+struct grad_is_g : std::false_type {};
+template <class Op>
+struct grad_is_g<Op, std::void_t<decltype(Op::grad_is_g)>> : std::bool_constant<Op::grad_is_g> {};
+
+/// op.value(x) elementwise: through Eigen's vectorised form where the entry has one.
+template <class T, class Op>
+Tensor<T> map_unary(const Tensor<T>& a, const Op& op) {
   Tensor<T> out = empty<T>(a.shape(), a.device());
-  detail::unary(a.data(), out.data(), a.numel(), f);
+  if constexpr (has_array_form<Op, T>::value) {
+    const typename Tensor<T>::ConstArrayMap in(a.data(), a.numel());
+    out.array() = op.array(in);
+  } else {
+    detail::unary(a.data(), out.data(), a.numel(), [&op](T x) { return op.value(x); });
+  }
   return out;
 }
 
-template <class T, class F>
-Tensor<T> map_binary(const Tensor<T>& a, const Tensor<T>& b, F f) {
+template <class T, class Op>
+Tensor<T> map_binary(const Tensor<T>& a, const Tensor<T>& b, const Op& op) {
   EIGRAD_CHECK(a.device() == b.device(), DeviceError, "operands on different devices: ", a.device().str(), " and ",
                b.device().str());
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape());
   Tensor<T> out = empty<T>(out_shape, a.device());
-  broadcast_binary(a.data(), a.shape(), b.data(), b.shape(), out.data(), out_shape, f);
+  broadcast_binary(a.data(), a.shape(), b.data(), b.shape(), out.data(), out_shape,
+                   [&op](T x, T y) { return op.value(x, y); });
   return out;
 }
 
@@ -43,64 +66,16 @@ Tensor<T> map_broadcast(F f, const Tensor<T>& first, const Rest&... rest) {
   return out;
 }
 
-/// x^e exactly as PyTorch's CPU pow with a scalar exponent: the exponent is compared as the
-/// double it was given (as PyTorch compares its Scalar), small exponents are products, 0.5
-/// and -0.5 go through sqrt, the rest through std::pow with the exponent cast to T.
-template <class T>
-struct PowScalarKernel {
-  double e;
-  T operator()(T x) const {
-    if (e == 2.0) return x * x;
-    if (e == 3.0) return x * x * x;
-    if (e == 1.0) return x;
-    if (e == 0.0) return T(1);
-    if (e == 0.5) return std::sqrt(x);
-    if (e == -0.5) return T(1) / std::sqrt(x);
-    if (e == -1.0) return T(1) / x;
-    if (e == -2.0) return T(1) / (x * x);
-    return std::pow(x, static_cast<T>(e));
+// ---------------------------------------------------------------- one-operand nodes
+/// out[i] = op.grad(g[i], x[i], y[i]) over contiguous buffers (x or y null when not saved).
+template <class T, class Op, bool ReadsX, bool ReadsY>
+void unary_grad_loop(const Op& op, const T* g, const T* x, const T* y, T* out, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    T xi{}, yi{};
+    if constexpr (ReadsX) xi = x[i];
+    if constexpr (ReadsY) yi = y[i];
+    out[i] = op.grad(g[i], xi, yi);
   }
-};
-
-// ---------------------------------------------------------------- elementwise unary nodes
-// 1 - y*y rounded once: PyTorch's tanh_backward is grad * (1 - y*y), which its GCC build
-// contracts into an FMA. A float's square is exact in double, and 1 - y*y rounded to double
-// then to float equals the fused result for every float in [-1, 1] (checked exhaustively), so
-// float needs no FMA instruction; double calls std::fma.
-inline float one_minus_square(float y) {
-  return static_cast<float>(1.0 - static_cast<double>(y) * static_cast<double>(y));
-}
-inline double one_minus_square(double y) { return std::fma(-y, y, 1.0); }
-
-// Each unary op is a name, the forward formula and the gradient of its input from the
-// incoming gradient g, the input x and the output y, written as PyTorch 1.13 writes it
-// (derivatives.yaml and its CPU kernels): the same operations in the same order, so the
-// rounding and the special values (0, inf, NaN) come out the same. doc/design.md lists them.
-#define EIGRAD_UNARY_OP(Name, Str, Forward, Backward)                           \
-  struct Name {                                                                 \
-    static constexpr const char* name = Str;                                    \
-    template <class T>                                                          \
-    static T forward(T x) { using std::exp; return Forward; }                   \
-    template <class T>                                                          \
-    static T backward(T g, T x, T y) { (void)x; (void)y; return Backward; }     \
-  };
-
-EIGRAD_UNARY_OP(SinOp, "SinBackward0", std::sin(x), g * std::cos(x))
-EIGRAD_UNARY_OP(CosOp, "CosBackward0", std::cos(x), g * -std::sin(x))
-EIGRAD_UNARY_OP(ExpOp, "ExpBackward0", std::exp(x), g * y)
-EIGRAD_UNARY_OP(LogOp, "LogBackward0", std::log(x), g / x)
-EIGRAD_UNARY_OP(SqrtOp, "SqrtBackward0", std::sqrt(x), g / (T(2) * y))
-EIGRAD_UNARY_OP(AbsOp, "AbsBackward0", std::abs(x), g * T((T(0) < x) - (x < T(0))))  // sgn(NaN) = 0
-EIGRAD_UNARY_OP(TanhOp, "TanhBackward0", std::tanh(x), g * one_minus_square(y))
-EIGRAD_UNARY_OP(SigmoidOp, "SigmoidBackward0", T(1) / (T(1) + exp(-x)), g * (T(1) - y) * y)
-// clamp_min(x, 0) keeps NaN and -0.0; threshold_backward(g, y, 0) passes g unless y <= 0,
-// so a NaN input gets the whole gradient.
-EIGRAD_UNARY_OP(ReluOp, "ReluBackward0", x < T(0) ? T(0) : x, y <= T(0) ? T(0) : g)
-#undef EIGRAD_UNARY_OP
-
-template <class T, class Op>
-void unary_backward_loop(const T* g, const T* x, const T* y, T* out, std::int64_t n) {
-  for (std::int64_t i = 0; i < n; ++i) out[i] = Op::template backward<T>(g[i], x[i], y[i]);
 }
 
 // Where the compiler targets plain x86-64, std::fma is a library call per element; a clone
@@ -108,41 +83,54 @@ void unary_backward_loop(const T* g, const T* x, const T* y, T* out, std::int64_
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__FMA__) && defined(__ELF__)
 __attribute__((target_clones("fma", "default")))
 #endif
-void tanh_backward_loop(const double* g, const double* x, const double* y, double* out, std::int64_t n) {
-  unary_backward_loop<double, TanhOp>(g, x, y, out, n);
+void tanh_backward_loop(const double* g, const double* y, double* out, std::int64_t n) {
+  unary_grad_loop<double, ops::Tanh, false, true>(ops::Tanh{}, g, nullptr, y, out, n);
 }
 
-template <class T, class Op>
+/// The node of a one-operand table entry \p Op: saves what its gradient reads, or with
+/// \p KeepBoth the input and the output whatever it reads (the math functions, whose
+/// in-place checks cover both: doc/design.md).
+template <class T, class Op, bool KeepBoth>
 class UnaryBackward final : public Node<T> {
+  static constexpr bool reads_x = KeepBoth || Op::saves_input;
+  static constexpr bool reads_y = KeepBoth || Op::saves_output;
+
  public:
-  UnaryBackward(const Tensor<T>& x, const Tensor<T>& y) {
-    this->save(x);
-    this->save(y);
+  UnaryBackward(const Op& op, const Tensor<T>& x, const Tensor<T>& y) : op_(op) {
+    if constexpr (reads_x) this->save(x);
+    if constexpr (reads_y) this->save(y);
   }
   std::string name() const override { return Op::name; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    const Tensor<T>& x = this->saved(0);
-    const Tensor<T>& y = this->saved(1);
-    Tensor<T> gx = empty<T>(x.shape(), x.device());
-    const T *pg = g.data(), *px = x.data(), *py = y.data();
-    T* out = gx.data();
-    const std::int64_t n = x.numel();
-    if constexpr (std::is_same_v<T, double> && std::is_same_v<Op, TanhOp>) tanh_backward_loop(pg, px, py, out, n);
-    else unary_backward_loop<T, Op>(pg, px, py, out, n);
+    if constexpr (grad_is_g<Op>::value) return {g};
+    Tensor<T> gx = empty<T>(g.shape(), g.device());
+    const T* px = nullptr;
+    const T* py = nullptr;
+    if constexpr (reads_x) px = this->saved(0).data();
+    if constexpr (reads_y) py = this->saved(reads_x ? 1 : 0).data();
+    if constexpr (std::is_same_v<T, double> && std::is_same_v<Op, ops::Tanh>) {
+      tanh_backward_loop(g.data(), py, gx.data(), g.numel());
+    } else {
+      unary_grad_loop<T, Op, reads_x, reads_y>(op_, g.data(), px, py, gx.data(), g.numel());
+    }
     return {gx};
   }
+
+ private:
+  Op op_;
 };
 
-template <class T, class Op>
-Tensor<T> unary_op(const Tensor<T>& a) {
-  Tensor<T> y = map_unary(a, [](T x) { return Op::template forward<T>(x); });
+/// y = op(a), recorded with \p Op's node when a requires grad (no node is built otherwise).
+template <bool KeepBoth = false, class T, class Op>
+Tensor<T> unary_op(const Tensor<T>& a, const Op& op) {
+  Tensor<T> y = map_unary(a, op);
   if (!autograd::any_requires_grad<T>({&a})) return y;
-  return autograd::record<T>(y, std::make_shared<UnaryBackward<T, Op>>(a, y), {&a});
+  return autograd::record<T>(y, std::make_shared<UnaryBackward<T, Op, KeepBoth>>(op, a, y), {&a});
 }
 
-// ---------------------------------------------------------------- scalar-operand nodes
+/// The gradient of x.pow(e): its kernel (x ^ (e - 1)) is chosen once per backward call.
 template <class T>
 class PowScalarBackward final : public Node<T> {
  public:
@@ -151,198 +139,68 @@ class PowScalarBackward final : public Node<T> {
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    // PyTorch's pow_backward: zeros for exponent 0 (even at x = 0 or with a NaN gradient),
-    // else grad * (exponent * self.pow(exponent - 1)), exponent - 1 taken in double.
-    if (e_ == 0.0) return {zeros_like(g)};
-    const PowScalarKernel<T> pow_m1{e_ - 1.0};
-    const T e = static_cast<T>(e_);
-    return {map_binary(g, this->saved(0), [pow_m1, e](T gi, T x) { return gi * (e * pow_m1(x)); })};
+    if (e_ == 0.0) return {zeros_like(g)};  // pow_backward's zeros, even at x = 0 or a NaN g
+    const Tensor<T>& x = this->saved(0);
+    return ops::with_pow_grad<T>(e_, [&](auto entry) {
+      Tensor<T> gx = empty<T>(g.shape(), g.device());
+      unary_grad_loop<T, decltype(entry), true, false>(entry, g.data(), x.data(), nullptr, gx.data(), g.numel());
+      return std::vector<Tensor<T>>{gx};
+    });
   }
 
  private:
   double e_;
 };
 
-/// Gradient of torch.pow(s, exponent) (PowBackward2): grad * (result * log(s)), 0 where
-/// s == 0 and exponent >= 0; log(s) is taken in double, as PyTorch's Scalar::log, then cast.
-template <class T>
-class PowScalarBaseBackward final : public Node<T> {
- public:
-  PowScalarBaseBackward(const Tensor<T>& exponent, const Tensor<T>& y, T base) : base_(base) {
-    this->save(exponent);
-    this->save(y);
-  }
-  std::string name() const override { return "PowBackward2"; }
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    const T log_base = static_cast<T>(std::log(static_cast<double>(base_)));
-    const bool zero_base = base_ == T(0);
-    auto grad = [log_base, zero_base](T gi, T p, T y) { return gi * ((zero_base && p >= T(0)) ? T(0) : y * log_base); };
-    return {map_broadcast(grad, g, this->saved(0), this->saved(1))};
-  }
-
- private:
-  T base_;
-};
-
-template <class T>
-class ScaleBackward final : public Node<T> {  // y = a * s, y = -a, y = s - a (scale -1)
- public:
-  ScaleBackward(T scale, const char* name) : scale_(scale), name_(name) {}
-  std::string name() const override { return name_; }
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    if (scale_ == T(1)) return {g};
-    if (scale_ == T(-1)) return {map_unary(g, [](T v) { return -v; })};  // grad.neg(), as PyTorch
-    const T s = scale_;
-    return {map_unary(g, [s](T v) { return v * s; })};
-  }
-
- private:
-  T scale_;
-  const char* name_;
-};
-
-template <class T>
-class DivScalarBackward final : public Node<T> {
- public:
-  explicit DivScalarBackward(T s) : s_(s) {}
-  std::string name() const override { return "DivBackward0"; }
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    const T s = s_;
-    return {map_unary(g, [s](T v) { return v / s; })};
-  }
-
- private:
-  T s_;
-};
-
-template <class T>
-class RDivScalarBackward final : public Node<T> {  // y = s / x
- public:
-  RDivScalarBackward(const Tensor<T>& x, T s) : s_(s) { this->save(x); }
-  std::string name() const override { return "MulBackward0"; }  // PyTorch: x.reciprocal() * s
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    // MulBackward0 gives grad * s, then ReciprocalBackward0 -grad * (result * result) with
-    // result = 1 / x (recomputed here: the same value the forward's reciprocal made).
-    const T s = s_;
-    return {map_binary(g, this->saved(0), [s](T gi, T x) {
-      const T r = T(1) / x;
-      return -(gi * s) * (r * r);
-    })};
-  }
-
- private:
-  T s_;
-};
-
 // ---------------------------------------------------------------- broadcasting binary nodes
-enum class BinaryKind { Add, Sub, Mul, Div, Pow, Max, Min };
-
-template <class T>
+/// The node of a two-operand table entry \p Op: each operand's gradient in one pass over the
+/// broadcast shape, then summed back to the operand's shape.
+template <class T, class Op>
 class BinaryBackward final : public Node<T> {
  public:
-  BinaryBackward(BinaryKind kind, const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& y)
-      : kind_(kind), a_shape_(a.shape()), b_shape_(b.shape()) {
-    if (kind == BinaryKind::Mul || kind == BinaryKind::Div || kind == BinaryKind::Pow ||
-        kind == BinaryKind::Max || kind == BinaryKind::Min) {
+  BinaryBackward(const Tensor<T>& a, const Tensor<T>& b, const Tensor<T>& y)
+      : a_shape_(a.shape()), b_shape_(b.shape()) {
+    if constexpr (Op::saves_input) {
       this->save(a);
       this->save(b);
     }
-    if (kind == BinaryKind::Pow) this->save(y);
+    if constexpr (Op::saves_output) this->save(y);
   }
-  std::string name() const override {
-    switch (kind_) {
-      case BinaryKind::Add: return "AddBackward0";
-      case BinaryKind::Sub: return "SubBackward0";
-      case BinaryKind::Mul: return "MulBackward0";
-      case BinaryKind::Div: return "DivBackward0";
-      case BinaryKind::Pow: return "PowBackward1";
-      case BinaryKind::Max: return "MaximumBackward0";
-      case BinaryKind::Min: return "MinimumBackward0";
-    }
-    return "BinaryBackward";
-  }
+  std::string name() const override { return Op::name; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
     Tensor<T> ga, gb;
-    const bool need_a = this->needs_input_grad(0), need_b = this->needs_input_grad(1);
-    switch (kind_) {
-      case BinaryKind::Add:
-        if (need_a) ga = g;
-        if (need_b) gb = g;
-        break;
-      case BinaryKind::Sub:
-        if (need_a) ga = g;
-        if (need_b) gb = -g;
-        break;
-      case BinaryKind::Mul:
-        if (need_a) ga = g * this->saved(1);
-        if (need_b) gb = g * this->saved(0);
-        break;
-      case BinaryKind::Div: {
-        const Tensor<T>& a = this->saved(0);
-        const Tensor<T>& b = this->saved(1);
-        if (need_a) ga = g / b;
-        // div_tensor_other_backward: -grad * ((self / other) / other); b * b would
-        // overflow or underflow where a / b / b does not.
-        if (need_b) gb = map_broadcast([](T gi, T x, T d) { return -gi * ((x / d) / d); }, g, a, b);
-        break;
-      }
-      case BinaryKind::Pow: {
-        const Tensor<T>& a = this->saved(0);
-        const Tensor<T>& e = this->saved(1);
-        // pow_backward_self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1))).
-        if (need_a) {
-          auto grad = [](T gi, T x, T p) { return p == T(0) ? T(0) : gi * (p * std::pow(x, p - T(1))); };
-          ga = map_broadcast(grad, g, a, e);
-        }
-        // pow_backward_exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log()).
-        if (need_b) {
-          auto grad = [](T gi, T x, T p, T y) { return gi * ((x == T(0) && p >= T(0)) ? T(0) : y * std::log(x)); };
-          gb = map_broadcast(grad, g, a, e, this->saved(2));
-        }
-        break;
-      }
-      case BinaryKind::Max:
-      case BinaryKind::Min: {
-        // where(self == other, grad / 2, grad).masked_fill_(self < other, 0) for maximum's
-        // self (> for minimum's): a NaN on either side compares false both ways, so both
-        // operands get the whole gradient there; the loser gets an exact 0.
-        const bool is_max = kind_ == BinaryKind::Max;
-        auto share = [is_max](T gi, T mine, T other) {
-          if (mine == other) return gi / T(2);
-          return (is_max ? mine < other : mine > other) ? T(0) : gi;
-        };
-        const Tensor<T>& a = this->saved(0);
-        const Tensor<T>& b = this->saved(1);
-        if (need_a) ga = map_broadcast(share, g, a, b);
-        if (need_b) gb = map_broadcast(share, g, b, a);
-        break;
-      }
-    }
+    if (this->needs_input_grad(0)) ga = Op::grad_a_is_g ? g : operand_grad<0>(g);
+    if (this->needs_input_grad(1)) gb = Op::grad_b_is_g ? g : operand_grad<1>(g);
     if (ga.defined() && ga.shape() != a_shape_) ga = ga.sum_to(a_shape_);
     if (gb.defined() && gb.shape() != b_shape_) gb = gb.sum_to(b_shape_);
     return {ga, gb};
   }
 
  private:
-  BinaryKind kind_;
+  template <int Which>
+  Tensor<T> operand_grad(const Tensor<T>& g) const {
+    auto grad = [](T gi, T a, T b, T y) {
+      return Which == 0 ? Op{}.grad_a(gi, a, b, y) : Op{}.grad_b(gi, a, b, y);
+    };
+    if constexpr (Op::saves_output) {
+      return map_broadcast(grad, g, this->saved(0), this->saved(1), this->saved(2));
+    } else if constexpr (Op::saves_input) {
+      return map_broadcast([grad](T gi, T a, T b) { return grad(gi, a, b, T(0)); }, g, this->saved(0), this->saved(1));
+    } else {
+      return map_broadcast([grad](T gi) { return grad(gi, T(0), T(0), T(0)); }, g);
+    }
+  }
+
   Shape a_shape_, b_shape_;
 };
 
-template <class T, class F>
-Tensor<T> binary_op(BinaryKind kind, const Tensor<T>& a, const Tensor<T>& b, F f) {
-  Tensor<T> y = map_binary(a, b, f);
+template <class T, class Op>
+Tensor<T> binary_op(const Tensor<T>& a, const Tensor<T>& b) {
+  Tensor<T> y = map_binary(a, b, Op{});
   if (!autograd::any_requires_grad<T>({&a, &b})) return y;
-  return autograd::record<T>(y, std::make_shared<BinaryBackward<T>>(kind, a, b, y), {&a, &b});
+  return autograd::record<T>(y, std::make_shared<BinaryBackward<T, Op>>(a, b, y), {&a, &b});
 }
 
 // ---------------------------------------------------------------- reductions
@@ -362,6 +220,16 @@ Tensor<T> sum_dim_raw(const Tensor<T>& a, int d, bool keepdim) {
   Tensor<T> out = zeros<T>(out_shape, a.device());
   const T* in = a.data();
   T* o = out.data();
+  if (inner == 1) {
+    // A row sums into a register, in the same order as the general loop below (the same
+    // bits), without a load and a store of the running sum per element.
+    for (std::int64_t i = 0; i < outer; ++i) {
+      T sum = T(0);
+      for (std::int64_t j = 0; j < n; ++j) sum += in[i * n + j];
+      o[i] = sum;
+    }
+    return out;
+  }
   for (std::int64_t i = 0; i < outer; ++i)
     for (std::int64_t j = 0; j < n; ++j) {
       const T* row = in + (i * n + j) * inner;
@@ -438,45 +306,33 @@ class TransposeBackward final : public Node<T> {
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override { return {g.t()}; }
 };
 
-template <class T>
-class ClampBackward final : public Node<T> {
- public:
-  ClampBackward(const Tensor<T>& x, T lo, T hi) : lo_(lo), hi_(hi) { this->save(x); }
-  std::string name() const override { return "ClampBackward1"; }
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    const T lo = lo_, hi = hi_;
-    return {map_binary(g, this->saved(0), [lo, hi](T gi, T x) { return (x >= lo && x <= hi) ? gi : T(0); })};
-  }
-
- private:
-  T lo_, hi_;
-};
-
 }  // namespace
 
 // -------------------------------------------------------------------- members
-template <class T> Tensor<T> Tensor<T>::sin() const { return unary_op<T, SinOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::cos() const { return unary_op<T, CosOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::exp() const { return unary_op<T, ExpOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::log() const { return unary_op<T, LogOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::sqrt() const { return unary_op<T, SqrtOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::abs() const { return unary_op<T, AbsOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::tanh() const { return unary_op<T, TanhOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::sigmoid() const { return unary_op<T, SigmoidOp>(*this); }
-template <class T> Tensor<T> Tensor<T>::relu() const { return unary_op<T, ReluOp>(*this); }
+template <class T> Tensor<T> Tensor<T>::sin() const { return unary_op<true>(*this, ops::Sin{}); }
+template <class T> Tensor<T> Tensor<T>::cos() const { return unary_op<true>(*this, ops::Cos{}); }
+template <class T> Tensor<T> Tensor<T>::exp() const { return unary_op<true>(*this, ops::Exp{}); }
+template <class T> Tensor<T> Tensor<T>::log() const { return unary_op<true>(*this, ops::Log{}); }
+template <class T> Tensor<T> Tensor<T>::sqrt() const { return unary_op<true>(*this, ops::Sqrt{}); }
+template <class T> Tensor<T> Tensor<T>::abs() const { return unary_op<true>(*this, ops::Abs{}); }
+template <class T> Tensor<T> Tensor<T>::tanh() const { return unary_op<true>(*this, ops::Tanh{}); }
+template <class T> Tensor<T> Tensor<T>::sigmoid() const { return unary_op<true>(*this, ops::Sigmoid{}); }
+template <class T> Tensor<T> Tensor<T>::relu() const { return unary_op<true>(*this, ops::Relu{}); }
 
 template <class T>
 Tensor<T> Tensor<T>::pow(double exponent) const {
-  Tensor<T> y = map_unary(*this, PowScalarKernel<T>{exponent});
+  Tensor<T> y = ops::with_pow_kernel<T>(exponent, [this](auto kernel) {
+    Tensor<T> out = empty<T>(shape(), device());
+    detail::unary(data(), out.data(), numel(), kernel);
+    return out;
+  });
   if (!autograd::any_requires_grad<T>({this})) return y;
   return autograd::record<T>(y, std::make_shared<PowScalarBackward<T>>(*this, exponent), {this});
 }
 
 template <class T>
 Tensor<T> Tensor<T>::pow(const Tensor& exponent) const {
-  return binary_op(BinaryKind::Pow, *this, exponent, [](T x, T e) { return std::pow(x, e); });
+  return binary_op<T, ops::Pow>(*this, exponent);
 }
 
 template <class T>
@@ -551,81 +407,49 @@ Tensor<T> Tensor<T>::t() const {
 // -------------------------------------------------------------------- free functions
 template <class T>
 Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Add, a, b, [](T x, T y) { return x + y; });
+  return binary_op<T, ops::Add>(a, b);
 }
 template <class T>
 Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Sub, a, b, [](T x, T y) { return x - y; });
+  return binary_op<T, ops::Sub>(a, b);
 }
 template <class T>
 Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Mul, a, b, [](T x, T y) { return x * y; });
+  return binary_op<T, ops::Mul>(a, b);
 }
 template <class T>
 Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Div, a, b, [](T x, T y) { return x / y; });
+  return binary_op<T, ops::Div>(a, b);
 }
 template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
-  // A NaN operand gives NaN, as PyTorch's maximum does (std::max would drop it).
-  return binary_op(BinaryKind::Max, a, b, [](T x, T y) { return (x != x || y != y) ? x + y : std::max(x, y); });
+  return binary_op<T, ops::Maximum>(a, b);
 }
 template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op(BinaryKind::Min, a, b, [](T x, T y) { return (x != x || y != y) ? x + y : std::min(x, y); });
+  return binary_op<T, ops::Minimum>(a, b);
 }
 template <class T>
-Tensor<T> operator-(const Tensor<T>& a) {
-  Tensor<T> y = map_unary(a, [](T x) { return -x; });
-  if (!autograd::any_requires_grad<T>({&a})) return y;
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(-1), "NegBackward0"), {&a});
-}
-
+Tensor<T> operator-(const Tensor<T>& a) { return unary_op(a, ops::Neg{}); }
 template <class T>
-Tensor<T> add_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return x + s; });
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(1), "AddBackward0"), {&a});
-}
+Tensor<T> add_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::AddScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> sub_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return x - s; });
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(1), "SubBackward0"), {&a});
-}
+Tensor<T> sub_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::SubScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> mul_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return x * s; });
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(s, "MulBackward0"), {&a});
-}
+Tensor<T> mul_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::MulScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> div_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return x / s; });
-  return autograd::record<T>(y, std::make_shared<DivScalarBackward<T>>(s), {&a});
-}
+Tensor<T> div_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::DivScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> rsub_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return s - x; });
-  return autograd::record<T>(y, std::make_shared<ScaleBackward<T>>(T(-1), "RsubBackward1"), {&a});
-}
+Tensor<T> rsub_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::RSubScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> rdiv_scalar(const Tensor<T>& a, T s) {
-  Tensor<T> y = map_unary(a, [s](T x) { return (T(1) / x) * s; });  // as PyTorch's rdiv rounds
-  if (!autograd::any_requires_grad<T>({&a})) return y;
-  return autograd::record<T>(y, std::make_shared<RDivScalarBackward<T>>(a, s), {&a});
-}
+Tensor<T> rdiv_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::RDivScalar<T>{{}, s}); }
 template <class T>
-Tensor<T> pow(T s, const Tensor<T>& exponent) {
-  // PyTorch's pow.Scalar: 1 for a base of 1, else the tensor-tensor kernel with the base.
-  Tensor<T> y = map_unary(exponent, [s](T p) { return s == T(1) ? T(1) : std::pow(s, p); });
-  if (!autograd::any_requires_grad<T>({&exponent})) return y;
-  return autograd::record<T>(y, std::make_shared<PowScalarBaseBackward<T>>(exponent, y, s), {&exponent});
-}
+Tensor<T> pow(T s, const Tensor<T>& exponent) { return unary_op(exponent, ops::PowScalarBase<T>(s)); }
 template <class T>
 Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
   EIGRAD_CHECK(!(lo > hi), ValueError, "clamp: lower bound ", std::to_string(lo), " above upper bound ",
                std::to_string(hi));
-  Tensor<T> y = map_unary(a, [lo, hi](T x) { return std::min(std::max(x, lo), hi); });
-  if (!autograd::any_requires_grad<T>({&a})) return y;
-  return autograd::record<T>(y, std::make_shared<ClampBackward<T>>(a, lo, hi), {&a});
+  return unary_op(a, ops::Clamp<T>{{}, lo, hi});
 }
 
 #define EIGRAD_INSTANTIATE_OPS(T)                                              \

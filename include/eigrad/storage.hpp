@@ -37,6 +37,9 @@ class Storage {
   explicit operator bool() const { return static_cast<bool>(data_); }
   /// True when both handles refer to the same buffer.
   bool same_buffer(const Storage& other) const { return data_ == other.data_; }
+  /// True when this handle is the only one of an owned buffer (its data and version counter
+  /// are the block's two references): the buffer may then be handed over instead of copied.
+  bool sole_owner() const { return data_ && data_.use_count() == 2; }
   /// How many times the elements were changed in place: one counter per buffer, so every
   /// view of it sees the same count (autograd checks it on saved tensors).
   std::uint64_t version() const { return version_ ? *version_ : 0; }

@@ -18,6 +18,7 @@ Node<T>::~Node() {
   // Shared edges are dropped one by one and rechecked, so a node reached twice from here
   // (x * x) is taken once its other edge is gone rather than freed inside a vector destructor.
   std::vector<std::shared_ptr<Node<T>>> alone;
+  alone.reserve(next_.size());
   auto take_edges = [&alone](std::vector<std::shared_ptr<Node<T>>>& edges) {
     for (auto& edge : edges) {
       if (!edge) continue;
@@ -65,7 +66,13 @@ std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
   EIGRAD_CHECK(g.shape() == leaf_.shape(), ShapeError, "gradient of shape ", to_string(g.shape()),
                " for a leaf of shape ", to_string(leaf_.shape()));
   if (!grad.defined()) {
-    grad = g.detach().clone();  // own storage: g may be shared with other gradients
+    // Own storage: g may be shared with other gradients. A g that nothing else holds (a
+    // gradient a node just made, passed on by the engine) is taken as it is, as PyTorch's
+    // AccumulateGrad steals a gradient whose use count allows it.
+    const auto& impl = detail::Internals::impl(g);
+    const bool alone = impl.use_count() == 1 && g.storage().sole_owner() && !g.requires_grad() &&
+                       g.storage_offset() == 0 && g.numel() == g.storage().size();
+    grad = alone ? g : g.detach().clone();
   } else {
     NoGradGuard no_grad;
     grad += g;
@@ -137,6 +144,34 @@ class GraphTask {
  public:
   static constexpr std::size_t kNoNode = std::numeric_limits<std::size_t>::max();
 
+  /// Room for a small graph up front (a fused statement and its leaves' accumulators), so a
+  /// step allocates each vector once instead of growing it node by node.
+  GraphTask() {
+    constexpr std::size_t kNodes = 16;
+    nodes_.reserve(kNodes);
+    pending_.reserve(kNodes);
+    grads_.reserve(kNodes);
+    owned_.reserve(kNodes);
+    first_edge_.reserve(kNodes);
+    edge_count_.reserve(kNodes);
+    edges_.reserve(2 * kNodes);
+    to_walk_.reserve(kNodes);
+  }
+
+  /// Empties the task for another pass (the vectors keep their room) and gives it a new pass
+  /// number; the gradients it held are released.
+  void reset() {
+    pass_ = ++last_walk_pass;
+    nodes_.clear();
+    pending_.clear();
+    grads_.clear();
+    owned_.clear();
+    first_edge_.clear();
+    edge_count_.clear();
+    edges_.clear();
+    to_walk_.clear();
+  }
+
   /// The number of \p node in this pass, numbering it (and queueing it for the walk) when
   /// it is new.
   std::size_t number(Node<T>* node) {
@@ -194,6 +229,7 @@ class GraphTask {
   /// edge into it delivered), last ready first, as the engine always has.
   void execute(bool retain_graph) {
     std::vector<std::size_t> ready;
+    ready.reserve(nodes_.size());
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (pending_[i] == 0) ready.push_back(i);
     while (!ready.empty()) {
@@ -220,7 +256,7 @@ class GraphTask {
   }
 
  private:
-  const std::uint64_t pass_ = ++last_walk_pass;
+  std::uint64_t pass_ = ++last_walk_pass;
   std::vector<Node<T>*> nodes_;          // by number; kept alive by the roots
   std::vector<std::size_t> pending_;     // edges into the node yet to deliver
   std::vector<Tensor<T>> grads_;         // gradient of the node's output so far
@@ -237,7 +273,18 @@ template <class T>
 void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& grad_outputs,
                   bool retain_graph) {
   NoGradGuard no_grad;  // backward formulas are not themselves recorded
-  GraphTask<T> task;
+  // Tasks are reused on this thread, so a training step's backward allocates no bookkeeping;
+  // a backward() nested in a node's backward takes another one.
+  thread_local std::vector<std::unique_ptr<GraphTask<T>>> idle_tasks;
+  std::unique_ptr<GraphTask<T>> owned_task;
+  if (idle_tasks.empty()) {
+    owned_task = std::make_unique<GraphTask<T>>();
+  } else {
+    owned_task = std::move(idle_tasks.back());
+    idle_tasks.pop_back();
+    owned_task->reset();
+  }
+  GraphTask<T>& task = *owned_task;
   for (std::size_t r = 0; r < roots.size(); ++r) {
     const Tensor<T>& root = roots[r];
     EIGRAD_CHECK(root.requires_grad(), AutogradError, "backward() on a tensor of shape ", to_string(root.shape()),
@@ -260,6 +307,8 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
   }
   task.walk();
   task.execute(retain_graph);
+  task.reset();  // releases the gradients it held now
+  idle_tasks.push_back(std::move(owned_task));
 }
 
 #define EIGRAD_INSTANTIATE_AUTOGRAD(T)                                                                 \

@@ -31,10 +31,20 @@
 #include "eigrad/dual.hpp"
 #include "eigrad/dual_eigen.hpp"
 #include "eigrad/errors.hpp"
+#include "eigrad/random.hpp"
 #include "eigrad/shape.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::test {
+
+/// Seeded standard-normal float64 values of \p shape plus \p shift (a shift keeps log, sqrt,
+/// divisors and real powers on their domain): the operands of the AD and gradient checks.
+inline Tensor<double> seeded_normal(const Shape& shape, std::uint64_t seed, double shift = 0) {
+  manual_seed(seed);
+  Tensor<double> t = randn<double>(shape);
+  if (shift != 0) t += shift;
+  return t;
+}
 
 namespace ad_detail {
 

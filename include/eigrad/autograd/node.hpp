@@ -52,6 +52,19 @@ class Node {
     saved_.push_back(t.defined() ? t.detach() : t);
     saved_versions_.push_back(t.defined() ? t.version() : 0);
   }
+  /// Keeps the handle \p t itself for backward, with the same version check as save(). Only
+  /// for an input of this node (never its output): the handle then makes no reference
+  /// cycle, and saving costs no detached view.
+  void save_input(const Tensor<T>& t) {
+    saved_.push_back(t);
+    saved_versions_.push_back(t.defined() ? t.version() : 0);
+  }
+  /// Makes room for \p n saved tensors at once (a node that saves many, such as a fused
+  /// statement, then allocates once).
+  void reserve_saved(std::size_t n) {
+    saved_.reserve(n);
+    saved_versions_.reserve(n);
+  }
   /// Saved tensor \p i.
   const Tensor<T>& saved(std::size_t i) const { return saved_[i]; }
   /// Number of saved tensors.

@@ -1,0 +1,93 @@
+#define BOOST_TEST_MODULE alloc_stage03
+#include <boost/test/unit_test.hpp>
+
+#include <boost/mpl/list.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+
+#include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/expr/expr.hpp"
+#include "eigrad/tensor.hpp"
+
+// Heap allocations per steady-state training step of tutorial stage 03 (issue 11, item 6),
+// counted by replacing the global operator new of this executable.
+
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t size) { return operator new(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace eigrad;
+using Dtypes = boost::mpl::list<float, double>;
+
+namespace {
+
+/// One step of samples/03_autograd.cpp: the polynomial, the loss, backward, the update under
+/// NoGradGuard and the gradients reset.
+enum class Mode { Eager, Fused };
+
+template <Mode M, class T>
+void step(const Tensor<T>& x, const Tensor<T>& y, Tensor<T>& a, Tensor<T>& b, Tensor<T>& c, Tensor<T>& d) {
+  if constexpr (M == Mode::Eager) {
+    const Tensor<T> y_pred = a + b * x + c * x.pow(2) + d * x.pow(3);
+    const Tensor<T> loss = (y_pred - y).pow(2).sum();
+    loss.backward();
+  } else {
+    using expr::lazy;
+    const auto y_pred = lazy(a) + lazy(b) * x + lazy(c) * lazy(x).pow(2) + lazy(d) * lazy(x).pow(3);
+    const Tensor<T> loss = (y_pred - y).pow(2).sum();
+    loss.backward();
+  }
+  NoGradGuard no_grad;
+  for (Tensor<T>* w : {&a, &b, &c, &d}) {
+    *w -= 1e-6 * w->grad();
+    w->grad() = {};
+  }
+}
+
+template <Mode M, class T>
+long allocations_per_step() {
+  const Tensor<T> x = linspace<T>(-M_PI, M_PI, 2000);
+  const Tensor<T> y = sin(x);
+  auto weight = [](double v) { return scalar_tensor<T>(static_cast<T>(v), TensorOptions().requires_grad(true)); };
+  Tensor<T> a = weight(0.1), b = weight(0.2), c = weight(-0.1), d = weight(0.05);
+  for (int i = 0; i < 3; ++i) step<M>(x, y, a, b, c, d);  // steady state
+  constexpr int kSteps = 20;
+  const long before = g_allocations.load();
+  for (int i = 0; i < kSteps; ++i) step<M>(x, y, a, b, c, d);
+  const long total = g_allocations.load() - before;
+  BOOST_TEST_REQUIRE(total % kSteps == 0, "allocations differ between steps: " << total << " in " << kSteps);
+  return total / kSteps;
+}
+
+}  // namespace
+
+// The issue's target is 12 allocations a step. The eager statement records a node, a result
+// and saved views per operation; the fused one records one node, and what remains is the
+// four weights' accumulator nodes and gradients, the update's temporaries
+// (`*w -= lr * w->grad()`) and the loss. The numbers are upper bounds: a change that
+// allocates more fails, one that allocates less should lower them.
+constexpr long kEagerAllocationsPerStep = 168;
+constexpr long kFusedAllocationsPerStep = 35;
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(stage03_step_allocations, T, Dtypes) {
+  const long eager = allocations_per_step<Mode::Eager, T>();
+  const long fused = allocations_per_step<Mode::Fused, T>();
+  BOOST_TEST_MESSAGE("stage 03, " << dtype_name<T>() << ": " << eager << " heap allocations per step eager, "
+                                  << fused << " fused");
+  BOOST_TEST(eager <= kEagerAllocationsPerStep);
+  BOOST_TEST(fused <= kFusedAllocationsPerStep);
+}
