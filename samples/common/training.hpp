@@ -3,7 +3,6 @@
 /// \brief What the tensor stages share beyond the command line and the tutorial's code: the
 ///        data, the nn stages' features, their model's start from --init, and the printed and
 ///        recorded result.
-#include <initializer_list>
 #include <ostream>
 #include <utility>
 #include <vector>
@@ -13,7 +12,6 @@
 #include "eigrad/nn/modules/container.hpp"
 #include "eigrad/nn/modules/flatten.hpp"
 #include "eigrad/nn/modules/linear.hpp"
-#include "eigrad/optim/optimizer.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::samples {
