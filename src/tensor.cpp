@@ -348,11 +348,12 @@ Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
   check_inplace("copy_");
   EIGRAD_CHECK(broadcast_shapes(shape(), src.shape()) == shape(), ShapeError, "copy_: source of shape ",
                to_string(src.shape()), " does not broadcast to the destination shape ", to_string(shape()));
-  if (src.numel() == numel())
-    std::memmove(data(), src.data(), sizeof(T) * numel());
-  else
+  if (src.numel() == numel()) {
+    if (numel() != 0) std::memmove(data(), src.data(), sizeof(T) * numel());  // an empty data() may be null
+  } else {
     detail::broadcast_binary(data(), shape(), src.data(), src.shape(), data(), shape(),
                              [](T, T s) { return s; });
+  }
   return *this;
 }
 

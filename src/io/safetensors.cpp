@@ -614,7 +614,6 @@ void copy_entry_into(const TensorEntry& e, Tensor<T>& dst) {
   EIGRAD_CHECK(e.shape == dst.shape(), IoError, "tensor of shape ", to_string(e.shape),
                " cannot load into a tensor of shape ", to_string(dst.shape()));
   const Tensor<T> src = from_entry<T>(e);
-  if (src.numel() == 0) return;  // nothing to copy, and an empty tensor's data() is null
   NoGradGuard no_grad;  // loading is not a differentiable operation, and dst may be a leaf
   dst.copy_(dst.device().is_cpu() ? src : src.to(dst.device()));
 }
