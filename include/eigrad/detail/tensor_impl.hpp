@@ -1,7 +1,7 @@
 #pragma once
 // Internal, not part of the public API: the state behind a Tensor handle, and the one door
 // (detail::Internals) through which the tensor and autograd sources reach what the public
-// classes keep private. Only src/tensor.cpp and src/autograd/ include this header.
+// classes keep private. Only src/tensor/ and src/autograd/ include this header.
 #include <cstdint>
 #include <memory>
 

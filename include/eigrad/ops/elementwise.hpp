@@ -16,7 +16,7 @@
 ///   sqrt, whose float packet is an approximation under EIGEN_FAST_MATH):
 ///   the same operation on an Eigen array expression.
 ///
-/// The eager tensor ops (src/tensor_ops.cpp) run these functors in their loops; expressions
+/// The eager tensor ops (src/tensor/operators.cpp) run these functors in their loops; expressions
 /// and the device backend use the same entries (doc/design.md, "Expressions, the op table and
 /// the device").
 #include <algorithm>

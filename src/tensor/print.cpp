@@ -193,4 +193,17 @@ std::ostream& operator<<(std::ostream& os, const Tensor<T>& t) {
 template std::ostream& operator<< <float>(std::ostream&, const Tensor<float>&);
 template std::ostream& operator<< <double>(std::ostream&, const Tensor<double>&);
 
+template <class T>
+bool allclose(const Tensor<T>& a, const Tensor<T>& b, double rtol, double atol) {
+  if (a.shape() != b.shape()) return false;
+  for (std::int64_t i = 0; i < a.numel(); ++i) {
+    const double x = a.data()[i], y = b.data()[i];
+    if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
+  }
+  return true;
+}
+
+template bool allclose<float>(const Tensor<float>&, const Tensor<float>&, double, double);
+template bool allclose<double>(const Tensor<double>&, const Tensor<double>&, double, double);
+
 }  // namespace eigrad

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
-#include "detail/kernels.hpp"
+#include "../detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/ops/elementwise.hpp"
