@@ -158,11 +158,11 @@ class MpiProcessGroup final : public ProcessGroup {
                                      timeout(), state_, std::move(keep_alive));
   }
 
-  // A stranded collective may still complete when the late rank arrives; MPI_Finalize with one
-  // pending is erroneous (and may hang), so MPI is left unfinalised when any stays pending and
-  // the launcher reports the process as failed.
+  // A stranded collective may still complete when the late rank arrives (given one more
+  // timeout); MPI_Finalize with one pending is erroneous (and may hang), so MPI is left
+  // unfinalised when any stays pending, and the launcher reports the process as failed.
   void finalize() {
-    const auto deadline = std::chrono::steady_clock::now() + std::min(timeout(), std::chrono::milliseconds(5000));
+    const auto deadline = std::chrono::steady_clock::now() + timeout();
     for (auto& [request, keep] : state_->stranded) {
       int flag = 0;
       while (MPI_Test(&request, &flag, MPI_STATUS_IGNORE) == MPI_SUCCESS && !flag &&
