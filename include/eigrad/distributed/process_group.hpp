@@ -188,6 +188,7 @@ void destroy_process_group();
 /// Whether this build has \p backend ("mpi": built with EIGRAD_WITH_MPI).
 bool is_available(const std::string& backend);
 
+#ifndef EIGRAD_DOXYGEN  // Doxygen takes these for members it cannot match
 extern template std::shared_ptr<Work> ProcessGroup::allreduce_async(const Tensor<float>&, ReduceOp);
 extern template std::shared_ptr<Work> ProcessGroup::allreduce_async(const Tensor<double>&, ReduceOp);
 extern template std::shared_ptr<Work> ProcessGroup::broadcast_async(const Tensor<float>&, int);
@@ -196,5 +197,6 @@ extern template std::shared_ptr<Work> ProcessGroup::allgather_async(const Tensor
 extern template std::shared_ptr<Work> ProcessGroup::allgather_async(const Tensor<double>&, const Tensor<double>&);
 extern template Tensor<float> ProcessGroup::allgather(const Tensor<float>&);
 extern template Tensor<double> ProcessGroup::allgather(const Tensor<double>&);
+#endif
 
 }  // namespace eigrad::distributed
