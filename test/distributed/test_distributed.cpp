@@ -199,6 +199,22 @@ std::vector<Tensor<T>> grads_of(const nn::Module<T>& m) {
   return g;
 }
 
+// Synchronises \p ddp's gradients and checks them against the reference: every rank's
+// gradient gathered, then summed or averaged here in rank order; and the same bits everywhere.
+template <class T>
+void synchronize_and_check_against_reference(nn::DistributedDataParallel<T>& ddp, const nn::Module<T>& model,
+                                             dist::ReduceOp op) {
+  std::vector<Tensor<T>> expected;
+  for (const auto& g : grads_of(model)) {
+    const Tensor<T> all = group().allgather(g);
+    expected.push_back(op == dist::ReduceOp::Sum ? all.sum(0) : all.mean(0));
+  }
+  ddp.synchronize_gradients();
+  const auto got = grads_of(model);
+  for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(allclose(got[i], expected[i], 1e-5, 1e-6));
+  BOOST_TEST(identical_on_every_rank(bits_of(got)));
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(construction_takes_rank_0s_parameters, T, Scalars) {
@@ -222,12 +238,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(training_keeps_parameters_bit_identical_and_averag
     const auto [x, y] = batch_of<T>(group().rank(), step);
     sgd.zero_grad();
     loss_fn(ddp(x), y).backward();
-    // The reference: every rank's gradient, gathered and averaged here in rank order.
-    std::vector<Tensor<T>> expected;
-    for (const auto& g : grads_of(*model)) expected.push_back(group().allgather(g).mean(0));
-    ddp.synchronize_gradients();
-    const auto got = grads_of(*model);
-    for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(allclose(got[i], expected[i], 1e-5, 1e-6));
+    synchronize_and_check_against_reference(ddp, *model, dist::ReduceOp::Average);
     sgd.step();
     BOOST_TEST(identical_on_every_rank(bits_of(model->parameters())));
   }
@@ -271,12 +282,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(sum_reduction_and_no_sync_accumulation, T, Scalars
   }
   const auto [x, y] = batch_of<T>(group().rank(), 2);
   loss_fn(ddp(x), y).backward();
-  std::vector<Tensor<T>> expected;
-  for (const auto& g : grads_of(*model)) expected.push_back(group().allgather(g).sum(0));
-  ddp.synchronize_gradients();
-  const auto got = grads_of(*model);
-  for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(allclose(got[i], expected[i], 1e-5, 1e-6));
-  BOOST_TEST(identical_on_every_rank(bits_of(got)));
+  synchronize_and_check_against_reference(ddp, *model, dist::ReduceOp::Sum);
 }
 
 BOOST_AUTO_TEST_CASE(mismatched_shapes_are_named_at_construction) {
