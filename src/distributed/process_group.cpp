@@ -121,20 +121,25 @@ Tensor<T> ProcessGroup::allgather(const Tensor<T>& tensor) {
 }
 
 std::vector<std::int64_t> ProcessGroup::allgather(const std::vector<std::int64_t>& values) {
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(size()));
-  std::int64_t count = static_cast<std::int64_t>(values.size());
-  allgather_buffer(Buffer{&count, 1, ScalarType::Int64}, Buffer{counts.data(), size(), ScalarType::Int64}, nullptr)
+  // Held by the collectives: after a timeout a late rank may still write into them.
+  using Values = std::vector<std::int64_t>;
+  const auto count = std::make_shared<Values>(1, static_cast<std::int64_t>(values.size()));
+  const auto counts = std::make_shared<Values>(static_cast<std::size_t>(size()));
+  allgather_buffer(Buffer{count->data(), 1, ScalarType::Int64}, Buffer{counts->data(), size(), ScalarType::Int64},
+                   std::make_shared<std::pair<std::shared_ptr<Values>, std::shared_ptr<Values>>>(count, counts))
       ->wait();
   for (int r = 0; r < size(); ++r) {
-    EIGRAD_CHECK(counts[r] == count, DistributedError, "allgather: rank ", std::to_string(rank()), " gives ",
-                 std::to_string(count), " values but rank ", std::to_string(r), " gives ", std::to_string(counts[r]));
+    EIGRAD_CHECK((*counts)[r] == (*count)[0], DistributedError, "allgather: rank ", std::to_string(rank()), " gives ",
+                 std::to_string((*count)[0]), " values but rank ", std::to_string(r), " gives ",
+                 std::to_string((*counts)[r]));
   }
-  std::vector<std::int64_t> gathered(values.size() * counts.size());
-  std::vector<std::int64_t> input = values;
-  allgather_buffer(Buffer{input.data(), count, ScalarType::Int64},
-                   Buffer{gathered.data(), static_cast<std::int64_t>(gathered.size()), ScalarType::Int64}, nullptr)
+  const auto input = std::make_shared<Values>(values);
+  const auto gathered = std::make_shared<Values>(values.size() * counts->size());
+  allgather_buffer(Buffer{input->data(), (*count)[0], ScalarType::Int64},
+                   Buffer{gathered->data(), static_cast<std::int64_t>(gathered->size()), ScalarType::Int64},
+                   std::make_shared<std::pair<std::shared_ptr<Values>, std::shared_ptr<Values>>>(input, gathered))
       ->wait();
-  return gathered;
+  return *gathered;
 }
 
 template std::shared_ptr<Work> ProcessGroup::allreduce_async(const Tensor<float>&, ReduceOp);
