@@ -10,6 +10,7 @@ packages=(
   nlohmann-json3-dev
   doxygen graphviz
   python3-numpy
+  libopenmpi-dev openmpi-bin
 )
 
 missing=()

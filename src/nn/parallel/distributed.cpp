@@ -1,0 +1,164 @@
+#include "eigrad/nn/parallel/distributed.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "eigrad/autograd/grad_mode.hpp"
+
+namespace eigrad::nn {
+
+namespace {
+
+using distributed::DistributedError;
+
+// Every tensor's rank and extents, one after another: [dim, extent...] per tensor.
+template <class T>
+std::vector<std::int64_t> shape_signature(const std::vector<typename Module<T>::NamedTensor>& tensors) {
+  std::vector<std::int64_t> signature;
+  for (const auto& [name, tensor] : tensors) {
+    signature.push_back(tensor.dim());
+    signature.insert(signature.end(), tensor.shape().begin(), tensor.shape().end());
+  }
+  return signature;
+}
+
+// Rank r's shape of tensor i, read from rank r's signature.
+Shape shape_at(const std::vector<std::int64_t>& signature, std::size_t tensor) {
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < tensor; ++i) at += 1 + static_cast<std::size_t>(signature[at]);
+  const auto dim = static_cast<std::size_t>(signature[at]);
+  return Shape(signature.begin() + static_cast<std::ptrdiff_t>(at + 1),
+               signature.begin() + static_cast<std::ptrdiff_t>(at + 1 + dim));
+}
+
+}  // namespace
+
+template <class T>
+DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> module,
+                                                    std::shared_ptr<distributed::ProcessGroup> group,
+                                                    DistributedDataParallelOptions options)
+    : module_(std::move(module)),
+      group_(group ? std::move(group) : distributed::default_group()),
+      options_(options) {
+  EIGRAD_CHECK(module_, ValueError, "DistributedDataParallel: the module is null");
+  EIGRAD_CHECK(options_.bucket_cap_bytes() > 0, ValueError, "DistributedDataParallel: bucket_cap_bytes must be positive, got ",
+               std::to_string(options_.bucket_cap_bytes()));
+  EIGRAD_CHECK(options_.gradient_reduction() != distributed::ReduceOp::Max, ValueError,
+               "DistributedDataParallel: gradients reduce by Sum or Average, not Max");
+  this->register_module("module", module_);
+  params_ = module_->parameters();
+  check_same_shapes_on_every_rank();
+  broadcast_from_rank0(params_);
+  broadcast_from_rank0(module_->buffers());
+  build_buckets();
+}
+
+template <class T>
+void DistributedDataParallel<T>::check_same_shapes_on_every_rank() const {
+  distributed::ProcessGroup& group = *group_;
+  using Named = typename Module<T>::NamedTensor;
+  const std::vector<Named> params = module_->named_parameters();
+  const std::vector<Named> buffers = module_->named_buffers();
+  const auto counts = group.allgather(
+      std::vector<std::int64_t>{static_cast<std::int64_t>(params.size()), static_cast<std::int64_t>(buffers.size())});
+  for (int r = 1; r < group.size(); ++r) {
+    for (int kind = 0; kind < 2; ++kind) {
+      EIGRAD_CHECK(counts[2 * r + kind] == counts[kind], DistributedError, "DistributedDataParallel: rank 0 has ",
+                   std::to_string(counts[kind]), kind == 0 ? " parameters" : " buffers", " but rank ", std::to_string(r),
+                   " has ", std::to_string(counts[2 * r + kind]));
+    }
+  }
+  std::vector<Named> tensors = params;
+  tensors.insert(tensors.end(), buffers.begin(), buffers.end());
+  // Signatures differ in length when a tensor's rank does: gathered padded to the longest.
+  std::vector<std::int64_t> signature = shape_signature<T>(tensors);
+  const std::vector<std::int64_t> lengths = group.allgather(std::vector<std::int64_t>{std::int64_t(signature.size())});
+  const std::int64_t longest = *std::max_element(lengths.begin(), lengths.end());
+  signature.resize(static_cast<std::size_t>(longest), 0);
+  const std::vector<std::int64_t> all = group.allgather(signature);
+  const std::vector<std::int64_t> rank0(all.begin(), all.begin() + longest);
+  for (int r = 1; r < group.size(); ++r) {
+    const std::vector<std::int64_t> theirs(all.begin() + r * longest, all.begin() + (r + 1) * longest);
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      const Shape shape0 = shape_at(rank0, i);
+      const Shape shape_r = shape_at(theirs, i);
+      EIGRAD_CHECK(shape0 == shape_r, DistributedError, "DistributedDataParallel: ",
+                   i < params.size() ? "parameter '" : "buffer '", tensors[i].first, "' has shape ", to_string(shape0),
+                   " on rank 0 but ", to_string(shape_r), " on rank ", std::to_string(r));
+    }
+  }
+}
+
+template <class T>
+void DistributedDataParallel<T>::broadcast_from_rank0(const std::vector<Tensor<T>>& tensors) const {
+  if (group_->size() == 1) return;
+  std::vector<std::shared_ptr<distributed::Work>> works;
+  for (const Tensor<T>& tensor : tensors) works.push_back(group_->broadcast_async(tensor, 0));
+  for (auto& work : works) work->wait();
+}
+
+template <class T>
+void DistributedDataParallel<T>::build_buckets() {
+  std::int64_t bytes = 0;
+  for (std::size_t i = params_.size(); i-- > 0;) {
+    if (!params_[i].requires_grad()) continue;
+    const std::int64_t param_bytes = params_[i].numel() * static_cast<std::int64_t>(sizeof(T));
+    if (bucket_params_.empty() || (bytes > 0 && bytes + param_bytes > options_.bucket_cap_bytes())) {
+      bucket_params_.emplace_back();
+      bytes = 0;
+    }
+    bucket_params_.back().push_back(i);
+    bytes += param_bytes;
+  }
+  for (const auto& bucket : bucket_params_) {
+    std::int64_t numel = 0;
+    for (std::size_t i : bucket) numel += params_[i].numel();
+    bucket_buffers_.push_back(empty<T>({numel}));
+  }
+}
+
+template <class T>
+Tensor<T> DistributedDataParallel<T>::forward(const Tensor<T>& input) {
+  if (options_.broadcast_buffers()) broadcast_from_rank0(module_->buffers());
+  return module_->forward(input);
+}
+
+template <class T>
+void DistributedDataParallel<T>::synchronize_gradients() {
+  if (!sync_enabled_ || group_->size() == 1) return;
+  const auto start = std::chrono::steady_clock::now();
+  NoGradGuard no_grad;
+  std::vector<std::shared_ptr<distributed::Work>> works;
+  for (std::size_t b = 0; b < bucket_params_.size(); ++b) {
+    T* flat = bucket_buffers_[b].data();
+    for (std::size_t i : bucket_params_[b]) {
+      const Tensor<T>& grad = params_[i].grad();
+      if (grad.defined()) {
+        std::copy_n(grad.to(Device::cpu()).data(), grad.numel(), flat);
+      } else {
+        std::fill_n(flat, params_[i].numel(), T(0));
+      }
+      flat += params_[i].numel();
+    }
+    works.push_back(group_->allreduce_async(bucket_buffers_[b], options_.gradient_reduction()));
+  }
+  for (std::size_t b = 0; b < bucket_params_.size(); ++b) {
+    works[b]->wait();
+    const T* flat = bucket_buffers_[b].data();
+    for (std::size_t i : bucket_params_[b]) {
+      Tensor<T>& grad = params_[i].grad();
+      if (!grad.defined()) params_[i].set_grad(zeros_like(params_[i]));
+      std::copy_n(flat, params_[i].numel(), params_[i].grad().data());
+      params_[i].grad().mark_modified();
+      flat += params_[i].numel();
+    }
+  }
+  sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+template class DistributedDataParallel<float>;
+template class DistributedDataParallel<double>;
+
+}  // namespace eigrad::nn
