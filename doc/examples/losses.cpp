@@ -7,9 +7,9 @@
 namespace eigrad::examples {
 
 void loss_examples() {
-  const Tensor<float> input{0.5f, 2.0f, -1.0f};
-  const Tensor<float> target = zeros<float>({3});
   // [mse]
+  const Tensor<float> input{0.5f, 2.0f, -1.0f};  // the same input and target for every loss below
+  const Tensor<float> target = zeros<float>({3});
   nn::MSELoss<float> mse;                             // torch.nn.MSELoss()
   nn::MSELoss<float> mse_sum(nn::Reduction::Sum);     // torch.nn.MSELoss(reduction='sum')
   std::cout << mse(input, target) << ' ' << mse_sum(input, target) << '\n';  // tensor(1.7500) tensor(5.2500)
