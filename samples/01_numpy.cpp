@@ -30,6 +30,7 @@ template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
 
+  // [training]
   // Create random input and output data
   const Array x = numpy_linspace<T>(-kPi, kPi, opts.n);
   const Array y = x.unaryExpr([](T v) { return std::sin(v); });
@@ -71,6 +72,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     c -= learning_rate * grad_c;
     d -= learning_rate * grad_d;
   }
+  // [training]
 
   return finish_cubic_run(out, std::move(run), a, b, c, d);
 }
@@ -79,6 +81,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
 StageDefaults defaults_numpy() {
   StageDefaults d;  // lr 1e-6, 2000 steps, 2000 points
+  d.title = "Tutorial stage 1, \"Warm-up: numpy\": manual gradients on Eigen arrays.";
   d.dtype = "float64";
   return d;
 }

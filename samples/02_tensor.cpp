@@ -16,6 +16,7 @@ namespace {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   const TensorOptions on_device(opts.device);
 
   // Create input and output data: x = linspace(-pi, pi, n), y = sin(x)
@@ -51,13 +52,18 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     c -= learning_rate * grad_c;
     d -= learning_rate * grad_d;
   }
+  // [training]
 
   return finish_cubic_run(out, std::move(run), a, b, c, d);
 }
 
 }  // namespace
 
-StageDefaults defaults_tensor() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, 2000 points, float32
+StageDefaults defaults_tensor() {
+  StageDefaults d;  // lr 1e-6, 2000 steps, 2000 points, float32
+  d.title = "Tutorial stage 2, \"PyTorch: Tensors\": eigrad tensors, manual gradients.";
+  return d;
+}
 
 StageRun run_tensor(const StageOptions& opts, std::ostream& out) {
   return run_in_dtype("02_tensor", opts, out, &train<float>, &train<double>);

@@ -16,6 +16,7 @@ namespace {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   // Tensors that require grad: backward() computes the loss's gradient with respect to them.
@@ -46,13 +47,18 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
       }
     }
   }
+  // [training]
 
   return finish_cubic_run(out, std::move(run), a, b, c, d);
 }
 
 }  // namespace
 
-StageDefaults defaults_autograd() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, float32
+StageDefaults defaults_autograd() {
+  StageDefaults d;  // lr 1e-6, 2000 steps, 2000 points, float32
+  d.title = "Tutorial stage 3, \"PyTorch: Tensors and autograd\": backward() computes the gradients.";
+  return d;
+}
 
 StageRun run_autograd(const StageOptions& opts, std::ostream& out) {
   return run_in_dtype("03_autograd", opts, out, &train<float>, &train<double>);

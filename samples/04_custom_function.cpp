@@ -12,6 +12,7 @@
 
 namespace eigrad::samples {
 
+// [function]
 /// P3(x) = ½(5x³ − 3x), with P3'(x) = 1.5(5x² − 1): the tutorial's custom Function.
 struct LegendrePolynomial3 : autograd::Function<LegendrePolynomial3> {
   /// Computes P3(input) and saves input for backward.
@@ -28,11 +29,13 @@ struct LegendrePolynomial3 : autograd::Function<LegendrePolynomial3> {
     return {grad_outputs[0] * 1.5 * (5 * input.pow(2) - 1)};
   }
 };
+// [function]
 
 namespace {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   // The tutorial starts near the answer: a = 0, b = -1, c = 0, d = 0.3 (or --init's values).
@@ -60,12 +63,17 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
       }
     }
   }
+  // [training]
 
   const double ra = a.template item<double>(), rb = b.template item<double>();
   const double rc = c.template item<double>(), rd = d.template item<double>();
   print_result(out, "y = " + py_float(ra) + " + " + py_float(rb) + " * P3(" + py_float(rc) + " + " +
                         py_float(rd) + " x)");
   record_scalars(run, {ra, rb, rc, rd});
+  run.model = [ra, rb, rc, rd](double v) {
+    const double z = rc + rd * v;
+    return ra + rb * 0.5 * (5 * z * z * z - 3 * z);
+  };
   return run;
 }
 
@@ -73,6 +81,9 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
 StageDefaults defaults_custom_function() {
   StageDefaults d;
+  d.title = "Tutorial stage 4, \"PyTorch: Defining new autograd functions\": y = a + b P3(c + d x), P3 a custom "
+            "Function.";
+  d.uses_seed = false;  // the tutorial's fixed start, or --init's
   d.lr = 5e-6;
   return d;
 }

@@ -18,6 +18,7 @@ namespace {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   // The output y is a linear function of (x, x^2, x^3): xx = x.unsqueeze(-1).pow((1, 2, 3)).
@@ -45,6 +46,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
       for (Tensor<T> param : model.parameters()) param -= learning_rate * param.grad();
     }
   }
+  // [training]
 
   return finish_linear_run(out, std::move(run), model);
 }
@@ -53,6 +55,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
 StageDefaults defaults_nn() {
   StageDefaults d;  // lr 1e-6, 2000 steps, 2000 points, float32
+  d.title = "Tutorial stage 5, \"PyTorch: nn\": Sequential(Linear(3, 1), Flatten(0, 1)) and MSELoss.";
   d.init_keys = {{"weight", 3}, {"bias", 1}};
   return d;
 }

@@ -24,6 +24,7 @@ namespace {
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   // The nn stage's data, features x, x^2, x^3, model and loss.
   const auto [x, y] = sine_data<T>(opts);
   const Tensor<T> xx = cubic_features(x);
@@ -48,6 +49,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     loss.backward();
     optimizer->step();
   }
+  // [training]
   return finish_linear_run(out, std::move(run), model);
 }
 
@@ -55,6 +57,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
 StageDefaults defaults_optim() {
   StageDefaults d;
+  d.title = "Tutorial stage 6, \"PyTorch: optim\": the nn stage trained by an optimizer (RMSprop by default).";
   d.lr = 1e-3;
   d.has_optimizer_flags = true;
   d.optimizer = "rmsprop";

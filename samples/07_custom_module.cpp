@@ -15,6 +15,7 @@ namespace eigrad::samples {
 
 namespace {
 
+// [module]
 /// The tutorial's custom module: a + b x + c x^2 + d x^3 with four scalar parameters.
 template <class T>
 class Polynomial3 : public nn::Module<T> {
@@ -39,9 +40,11 @@ class Polynomial3 : public nn::Module<T> {
 
   Tensor<T> a, b, c, d;  ///< the parameters
 };
+// [module]
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   seed_run(opts);
@@ -67,16 +70,22 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     loss.backward();
     optimizer.step();
   }
+  // [training]
 
   print_result(out, model.string());
   record_scalars(run, {model.a.template item<double>(), model.b.template item<double>(),
                        model.c.template item<double>(), model.d.template item<double>()});
+  run.model = cubic_model(run.result["a"][0], run.result["b"][0], run.result["c"][0], run.result["d"][0]);
   return run;
 }
 
 }  // namespace
 
-StageDefaults defaults_custom_module() { return StageDefaults{}; }  // lr 1e-6, 2000 steps, float32
+StageDefaults defaults_custom_module() {
+  StageDefaults d;  // lr 1e-6, 2000 steps, 2000 points, float32
+  d.title = "Tutorial stage 7, \"PyTorch: Custom nn Modules\": a Polynomial3 Module trained by SGD.";
+  return d;
+}
 
 StageRun run_custom_module(const StageOptions& opts, std::ostream& out) {
   return run_in_dtype("07_custom_module", opts, out, &train<float>, &train<double>);

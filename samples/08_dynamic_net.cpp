@@ -1,6 +1,8 @@
 /// \file 08_dynamic_net.cpp
 /// \brief Tutorial stage 8, "PyTorch: Control Flow + Weight Sharing": each forward adds
 ///        e·x^4 and e·x^5 or not, at random, reusing the one parameter e; SGD with momentum.
+#include <cmath>
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -19,6 +21,7 @@ namespace eigrad::samples {
 
 namespace {
 
+// [module]
 /// The tutorial's DynamicNet: a cubic plus 0, 1 or 2 higher terms sharing the weight e.
 template <class T>
 class DynamicNet : public nn::Module<T> {
@@ -66,9 +69,11 @@ class DynamicNet : public nn::Module<T> {
   std::optional<std::vector<int>> bounds_;
   std::size_t calls_ = 0;
 };
+// [module]
 
 template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
+  // [training]
   const auto [x, y] = sine_data<T>(opts);  // x = linspace(-pi, pi, n), y = sin(x)
 
   seed_run(opts);
@@ -93,11 +98,18 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     loss.backward();
     optimizer.step();
   }
+  // [training]
 
   print_result(out, model.string());
   record_scalars(run, {model.a.template item<double>(), model.b.template item<double>(),
                        model.c.template item<double>(), model.d.template item<double>(),
                        model.e.template item<double>()});
+  // The forward adds e x^4 on two of the three draws of its bound and e x^5 on one: the
+  // curve drawn is the mean prediction.
+  const std::function<double(double)> cubic =
+      cubic_model(run.result["a"][0], run.result["b"][0], run.result["c"][0], run.result["d"][0]);
+  const double e = run.result["e"][0];
+  run.model = [cubic, e](double v) { return cubic(v) + e * (2.0 / 3.0 * std::pow(v, 4) + 1.0 / 3.0 * std::pow(v, 5)); };
   return run;
 }
 
@@ -105,6 +117,8 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
 StageDefaults defaults_dynamic_net() {
   StageDefaults d;
+  d.title = "Tutorial stage 8, \"PyTorch: Control Flow + Weight Sharing\": a random number of terms sharing e, "
+            "SGD with momentum.";
   d.lr = 1e-8;
   d.iters = 30000;
   d.print_every = 2000;

@@ -28,6 +28,7 @@ template <class T>
 StageRun train(const StageOptions& opts, std::ostream& out) {
   using Array = Eigen::Array<T, Eigen::Dynamic, 1>;
   using Vector4 = Eigen::Matrix<T, 4, 1>;
+  // [training]
   EIGRAD_CHECK(opts.n >= 4, ValueError,
                "09_dual_numbers: a cubic has 4 coefficients, so fitting it needs --n of at least 4 points (got ",
                opts.n, ")");
@@ -56,6 +57,7 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     // Loss and gradient in one pass of Dual<T, 4>: one tangent per coefficient.
     const auto [value, gradient] = forward::value_and_gradient(loss, p);
     print_trace_line(out, run, t, static_cast<double>(value));
+    record_loss(run, opts, t, static_cast<double>(value));
 
     // The exact Hessian from one pass of Dual<Dual<T, 4>, 4>. The loss is quadratic in the
     // coefficients, so one Newton step lands on the optimum up to rounding; later steps
@@ -68,8 +70,10 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     const T tiny = T(64) * Eigen::NumTraits<T>::epsilon() * (T(1) + p.template lpNorm<Eigen::Infinity>());
     if (!(step.template lpNorm<Eigen::Infinity>() > tiny)) break;
   }
+  // [training]
   print_result(out, cubic_string(p(0), p(1), p(2), p(3)));
   record_scalars(run, {p(0), p(1), p(2), p(3)});
+  run.model = cubic_model(p(0), p(1), p(2), p(3));
 
   // The same least-squares problem solved directly: QR of the Vandermonde matrix.
   Tensor<T> vandermonde = empty<T>({static_cast<std::int64_t>(x.size()), 4});
@@ -86,7 +90,8 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
 
 StageDefaults defaults_dual_numbers() {
   StageDefaults d;
-  d.lr = 1e-6;  // unused: Newton's method takes the step the Hessian gives
+  d.title = "Beyond the tutorial (stage 9): forward-mode gradients and Hessians with dual numbers, Newton's method.";
+  d.uses_lr = false;  // Newton's method takes the step the Hessian gives
   d.iters = 10;
   d.n = 2000;
   d.dtype = "float64";

@@ -8,7 +8,7 @@ packages=(
   libeigen3-dev
   libboost-test-dev libboost-program-options-dev
   nlohmann-json3-dev
-  doxygen graphviz
+  doxygen graphviz gnuplot-nox
   python3-numpy
   libopenmpi-dev openmpi-bin
 )

@@ -63,6 +63,8 @@ using enable_if_dual = std::enable_if_t<is_dual_v<T>, int>;
 /// (so branches follow the value, as they do when the same code runs on plain numbers).
 /// Math functions (sin, exp, pow, ...) are free functions found by argument-dependent
 /// lookup, so generic code calls them unqualified after `using std::sin;`.
+///
+/// \snippet dual.cpp dual
 template <class T, int N>
 class Dual {
   static_assert(N >= 1, "a Dual needs at least one tangent");

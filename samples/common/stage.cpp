@@ -11,6 +11,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -18,6 +19,7 @@
 
 #include "eigrad/errors.hpp"
 #include "eigrad/random.hpp"
+#include "eigrad/tensor.hpp"
 
 namespace eigrad::samples {
 
@@ -73,25 +75,32 @@ std::string json_message(const std::exception& e) {
   return what;
 }
 
-po::options_description make_description(const StageDefaults& d) {
+// The flags --help lists: only those the stage uses.
+po::options_description listed_description(const StageDefaults& d) {
   po::options_description desc("Options");
   // Every value is taken as text and converted by parse_*: see parse_double.
   desc.add_options()
       ("help", "print this help and exit")
       ("init", po::value<std::string>()->value_name("FILE"),
        ("start from the \"init\" weights of a golden-format JSON file"
-       + std::string(d.has_exponent_bounds ? " (and its \"exponent_upper_bounds\")" : "")).c_str())
-      ("lr", po::value<std::string>()->value_name("X"),
-       ("learning rate (default " + py_float(d.lr) + ")").c_str())
+       + std::string(d.has_exponent_bounds ? " (and its \"exponent_upper_bounds\")" : "")).c_str());
+  if (d.uses_lr)
+    desc.add_options()("lr", po::value<std::string>()->value_name("X"),
+                       ("learning rate (default " + py_float(d.lr) + ")").c_str());
+  desc.add_options()
       ("iters", po::value<std::string>()->value_name("N"),
        ("training steps (default " + std::to_string(d.iters) + ")").c_str())
       ("n", po::value<std::string>()->value_name("N"),
        ("points of linspace(-pi, pi, N) (default " + std::to_string(d.n) + ")").c_str())
       ("dtype", po::value<std::string>()->value_name("float32|float64"),
        ("element type (default " + d.dtype + ")").c_str())
-      ("device", po::value<std::string>()->value_name("cpu|cuda[:K]"), "device (default cpu)")
-      ("seed", po::value<std::string>()->value_name("S"),
-       "seed of the random starting weights (default: a fresh random seed)");
+      ("device", po::value<std::string>()->value_name("cpu|cuda[:K]"), "device (default cpu)");
+  if (d.uses_seed)
+    desc.add_options()("seed", po::value<std::string>()->value_name("S"),
+                       "seed of the random starting weights (default: a fresh random seed)");
+  desc.add_options()("csv", po::value<std::string>()->value_name("FILE"),
+                     "also write every step's loss and the fitted curve beside sin(x) to FILE "
+                     "(scripts/plot draws it)");
   if (d.has_optimizer_flags) {
     po::options_description opt("Optimizer (PyTorch's defaults when absent)");
     opt.add_options()
@@ -112,6 +121,14 @@ po::options_description make_description(const StageDefaults& d) {
          "Adagrad initial accumulator");
     desc.add(opt);
   }
+  return desc;
+}
+
+// The flags the parser accepts: the listed ones, and --seed where the stage ignores it (a
+// command line that passes it to every stage keeps working).
+po::options_description make_description(const StageDefaults& d) {
+  po::options_description desc = listed_description(d);
+  if (!d.uses_seed) desc.add_options()("seed", po::value<std::string>()->value_name("S"), "");
   return desc;
 }
 
@@ -140,10 +157,15 @@ StageOptions default_options(const StageDefaults& d) {
 
 std::string stage_usage(const std::string& name, const StageDefaults& defaults) {
   std::ostringstream os;
-  os << "Usage: " << name << " [options]\n"
-     << "Fits a polynomial in x to sin(x) on [-pi, pi] as the PyTorch tutorial does, printing `t loss` every "
-     << defaults.print_every << " steps and the final polynomial.\n"
-     << make_description(defaults);
+  os << "Usage: " << name << " [options]\n";
+  if (!defaults.title.empty()) os << defaults.title << "\n";
+  os << "Fits a polynomial in x to sin(x) on [-pi, pi] as the PyTorch tutorial does, printing `t loss` ";
+  if (defaults.print_every == 1) {
+    os << "every step";
+  } else {
+    os << "every " << defaults.print_every << " steps";
+  }
+  os << " and the final polynomial.\n" << listed_description(defaults);
   return os.str();
 }
 
@@ -215,6 +237,10 @@ StageOptions parse_stage_options(const std::vector<std::string>& args, const Sta
     EIGRAD_FAIL(UsageError, "--device ", device_text, ": ", e.what());
   }
   if (const auto* s = text("seed")) o.seed = parse_seed(*s);
+  if (const auto* s = text("csv")) {
+    EIGRAD_CHECK(!s->empty(), UsageError, "--csv: the file name is empty");
+    o.csv = *s;
+  }
 
   if (d.has_optimizer_flags) {
     if (const auto* s = text("optimizer")) {
@@ -259,6 +285,7 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
     return code;
   };
   StageOptions opts;
+  std::ofstream csv;
   try {
     bool help = false;
     opts = parse_stage_options(argc, argv, defaults, &help);
@@ -266,12 +293,21 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
       std::cout << stage_usage(name, defaults);
       return 0;
     }
+    if (opts.csv) {  // opened before the run so that a bad path costs no training
+      csv.open(*opts.csv);
+      EIGRAD_CHECK(csv.is_open(), UsageError, "--csv: cannot write '", *opts.csv, "': ", std::strerror(errno));
+    }
   } catch (const UsageError& e) {
     return fail(2, e.what());
   }
   try {
-    fn(opts, std::cout);
+    const StageRun run = fn(opts, std::cout);
     std::cout.flush();
+    if (opts.csv) {
+      write_csv(csv, run, opts);
+      csv.close();
+      EIGRAD_CHECK(!csv.fail(), UsageError, "--csv: writing '", *opts.csv, "' failed");
+    }
     return 0;
   } catch (const Diverged& e) {
     std::cout.flush();  // the trace lines printed before it stay
@@ -279,6 +315,8 @@ int stage_main(int argc, char** argv, const char* name, const StageDefaults& def
   } catch (const eigrad::ValueError& e) {  // e.g. an optimizer option out of range
     return fail(2, e.what());
   } catch (const eigrad::DeviceError& e) {
+    return fail(2, e.what());
+  } catch (const UsageError& e) {
     return fail(2, e.what());
   } catch (const std::exception& e) {
     return fail(1, e.what());
@@ -421,6 +459,15 @@ std::string py_float(double v) {
   return out;
 }
 
+void write_csv(std::ostream& out, const StageRun& run, const StageOptions& opts) {
+  out << "series,x,y\n";
+  for (const TraceLine& line : run.losses) out << "loss," << line.t << ',' << py_float(line.loss) << '\n';
+  const std::vector<double> grid = eigrad::linspace<double>(-kPi, kPi, opts.n).to_vector();
+  for (double x : grid) out << "sin," << py_float(x) << ',' << py_float(std::sin(x)) << '\n';
+  if (run.model)
+    for (double x : grid) out << "fit," << py_float(x) << ',' << py_float(run.model(x)) << '\n';
+}
+
 void print_trace_line(std::ostream& out, StageRun& run, std::int64_t t, double loss) {
   out << t << ' ' << py_float(loss) << '\n';
   run.trace.push_back({t, loss});
@@ -429,6 +476,7 @@ void print_trace_line(std::ostream& out, StageRun& run, std::int64_t t, double l
 void trace_loss(std::ostream& out, StageRun& run, const StageOptions& opts, std::int64_t t, double loss) {
   EIGRAD_CHECK(std::isfinite(loss), Diverged, "the loss is ", py_float(loss), " at step ", t,
                ": the run diverged (lr ", py_float(opts.lr), "); try a smaller --lr");
+  record_loss(run, opts, t, loss);
   if (is_trace_step(opts, t)) print_trace_line(out, run, t, loss);
 }
 
@@ -444,9 +492,14 @@ void record_scalars(StageRun& run, std::initializer_list<double> values) {
   for (double v : values) run.result[std::string(1, name++)] = {v};
 }
 
+std::function<double(double)> cubic_model(double a, double b, double c, double d) {
+  return [a, b, c, d](double x) { return a + b * x + c * x * x + d * x * x * x; };
+}
+
 StageRun finish_cubic_run(std::ostream& out, StageRun run, double a, double b, double c, double d) {
   print_result(out, cubic_string(a, b, c, d));
   record_scalars(run, {a, b, c, d});
+  run.model = cubic_model(a, b, c, d);
   return run;
 }
 

@@ -3,6 +3,7 @@
 /// \brief What every tutorial sample shares: its command line, its --init file, and the
 ///        tutorial's printout (`t loss` lines in Python's float repr, then `Result: ...`).
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <iosfwd>
 #include <map>
@@ -40,6 +41,11 @@ struct TraceLine {
 struct StageRun {
   std::vector<TraceLine> trace;                          ///< every `t loss` line, in order
   std::map<std::string, std::vector<double>> result;     ///< final weights by name
+  /// Every step's loss, kept only when --csv asks for it (record_loss()).
+  std::vector<TraceLine> losses;
+  /// The trained model as a function of x, evaluated in double from the final weights: what
+  /// --csv draws beside sin(x). Empty when the stage set none.
+  std::function<double(double)> model;
 };
 
 /// A weight the --init file must give: its name and how many numbers it holds (1: a JSON
@@ -51,6 +57,12 @@ struct InitKey {
 
 /// A stage's defaults: the tutorial's hyper-parameters and what its --init file holds.
 struct StageDefaults {
+  /// The --help line naming the stage, e.g. `Tutorial stage 3, "PyTorch: Tensors and autograd"`.
+  std::string title;
+  bool uses_lr = true;               ///< --lr means something (09 takes Newton steps instead)
+  /// --seed is listed: the start is random (04 starts from the tutorial's fixed values, and
+  /// accepts --seed without listing it).
+  bool uses_seed = true;
   double lr = 1e-6;                  ///< learning rate
   std::int64_t iters = 2000;         ///< training steps
   std::int64_t n = 2000;             ///< points of linspace(-pi, pi, n)
@@ -76,6 +88,8 @@ struct StageOptions {
   eigrad::Device device;             ///< where tensors live (available in this build)
   std::optional<std::uint64_t> seed; ///< seed of eigrad's generator; empty: std::random_device
   std::int64_t print_every = 100;    ///< trace cadence
+  /// --csv FILE: where stage_main writes every step's loss and the fitted curve; empty: nowhere.
+  std::optional<std::string> csv;
 
   // 06_optim only (PyTorch's defaults apply to the options left empty).
   std::string optimizer = "rmsprop";          ///< "sgd", "rmsprop", "adam", "adamw" or "adagrad"
@@ -130,8 +144,9 @@ StageRun run_in_dtype(const char* stage, const StageOptions& opts, std::ostream&
 /// computes with Eigen arrays on the CPU only, not on DEVICE" unless opts.device is the CPU.
 void require_cpu(const char* stage, const StageOptions& opts);
 
-/// Parses argv with the stage's defaults, then runs \p fn printing to std::cout. Bad input
-/// (UsageError, or an eigrad::ValueError or eigrad::DeviceError thrown
+/// Parses argv with the stage's defaults, then runs \p fn printing to std::cout, and writes
+/// the run to the --csv file when one is given (write_csv()). Bad input (UsageError, an
+/// unwritable --csv file included, or an eigrad::ValueError or eigrad::DeviceError thrown
 /// by \p fn, e.g. an optimizer option out of range) prints one line "NAME: error: ..." to
 /// stderr and returns 2; any other failure prints one such line and returns 1. `--help`
 /// prints the usage to stdout and returns 0.
@@ -151,6 +166,16 @@ std::map<std::string, std::vector<double>> read_init_file(const std::string& pat
 /// fractional digit (`1.0`); `inf`, `-inf`, `nan`. The tutorial prints losses and weights so.
 std::string py_float(double v);
 
+/// Records step \p t's loss in \p run's losses when opts.csv asks for them.
+inline void record_loss(StageRun& run, const StageOptions& opts, std::int64_t t, double loss) {
+  if (opts.csv) run.losses.push_back({t, loss});
+}
+
+/// Writes \p run as CSV to \p out, one `series,x,y` row per point: `loss,t,loss` for every
+/// recorded step, then `sin,x,sin(x)` and, when \p run has a model, `fit,x,model(x)` on the
+/// grid linspace(-pi, pi, opts.n) (numbers as py_float). scripts/plot draws these files.
+void write_csv(std::ostream& out, const StageRun& run, const StageOptions& opts);
+
 /// Prints `t loss` (loss as py_float) and records it in \p run's trace.
 void print_trace_line(std::ostream& out, StageRun& run, std::int64_t t, double loss);
 
@@ -160,7 +185,8 @@ inline bool is_trace_step(const StageOptions& opts, std::int64_t t) {
 }
 
 /// The loss of step \p t: Diverged at the first one that is not finite (naming the step and
-/// the learning rate); otherwise a trace line on the steps is_trace_step() picks.
+/// the learning rate); otherwise record_loss() and a trace line on the steps is_trace_step()
+/// picks.
 void trace_loss(std::ostream& out, StageRun& run, const StageOptions& opts, std::int64_t t, double loss);
 
 /// "y = a + b x + c x^2 + d x^3" with every number as py_float (the tutorial's f-string).
@@ -172,8 +198,11 @@ void print_result(std::ostream& out, const std::string& text);
 /// Records scalar final weights in \p run under the names "a", "b", "c", ... in order.
 void record_scalars(StageRun& run, std::initializer_list<double> values);
 
+/// a + b x + c x^2 + d x^3 as a function of x, for StageRun::model.
+std::function<double(double)> cubic_model(double a, double b, double c, double d);
+
 /// The cubic stages' ending: prints "Result: " + cubic_string(a, b, c, d), records a..d as
-/// \p run's result, and returns the run.
+/// \p run's result and cubic_model(a, b, c, d) as its model, and returns the run.
 StageRun finish_cubic_run(std::ostream& out, StageRun run, double a, double b, double c, double d);
 
 /// Seeds eigrad's default generator for one run: from opts.seed, or from

@@ -49,8 +49,8 @@ void start_cubic_model(nn::Sequential<T>& model, const StageOptions& opts) {
 }
 
 /// The nn stages' ending: prints "Result: y = bias + w0 x + w1 x^2 + w2 x^3" from the Linear
-/// layer of the nn stages' model, records "weight" and "bias" as \p run's result, and
-/// returns the run.
+/// layer of the nn stages' model, records "weight" and "bias" as \p run's result and the
+/// cubic they make as its model, and returns the run.
 template <class T>
 StageRun finish_linear_run(std::ostream& out, StageRun run, const nn::Sequential<T>& model) {
   const nn::Linear<T>& linear = model.template at<nn::Linear<T>>(0);
@@ -58,6 +58,7 @@ StageRun finish_linear_run(std::ostream& out, StageRun run, const nn::Sequential
   const double bias = linear.bias.template item<double>();
   print_result(out, cubic_string(bias, w[0], w[1], w[2]));
   run.result = {{"weight", {w[0], w[1], w[2]}}, {"bias", {bias}}};
+  run.model = cubic_model(bias, w[0], w[1], w[2]);
   return run;
 }
 

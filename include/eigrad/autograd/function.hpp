@@ -133,6 +133,10 @@ class FunctionNode final : public Node<T> {
 /// `forward(AutogradContext<T>&, args...)` returning a Tensor<T>, and static
 /// `backward(AutogradContext<T>&, const std::vector<Tensor<T>>& grad_outputs)` returning one
 /// gradient per tensor argument (undefined where none). Call it through apply().
+///
+/// \snippet functions.cpp function
+/// Using it:
+/// \snippet functions.cpp function use
 template <class Derived>
 struct Function {
   /// Runs Derived::forward without recording, then records one node whose backward is

@@ -43,6 +43,8 @@ using DifferentiableFunction = std::function<Tensor<double>(const std::vector<Te
 /// Compares, for every output element and every element of every input that requires grad,
 /// the reverse-mode derivative with a central finite difference. Inputs are not modified
 /// (their grads are restored afterwards).
+///
+/// \snippet functions.cpp gradcheck
 GradcheckResult gradcheck(const DifferentiableFunction& f, const std::vector<Tensor<double>>& inputs,
                           const GradcheckOptions& options = {});
 

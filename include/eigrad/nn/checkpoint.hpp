@@ -21,6 +21,8 @@ struct LoadResult {
 /// and no temporary file behind (see io::save_safetensors, also for symbolic links, file
 /// permissions and read-only files). \p metadata goes to the file's "__metadata__" (with
 /// "format": "pt" unless given, as PyTorch's writer marks its files). Throws IoError.
+///
+/// \snippet checkpoint.cpp checkpoint
 template <class T>
 void save(const Module<T>& module, const std::string& path, const std::map<std::string, std::string>& metadata = {});
 

@@ -43,6 +43,11 @@ std::string short_type_name(const std::type_info& type);
 ///
 /// Modules are not copyable (a copy would share parameters silently); they are movable, and
 /// are usually held by `std::shared_ptr` once they become children of another module.
+///
+/// A module of one's own registers its parameters and defines forward():
+/// \snippet modules.cpp module
+/// Using it:
+/// \snippet modules.cpp module use
 template <class T>
 class Module {
  public:

@@ -50,6 +50,8 @@ class AdagradOptions : public detail::OptionsBase<AdagradOptions> {
 /// the initial_accumulator_value of the optimizer's defaults, whatever the group's own says:
 /// PyTorch's constructor fills them from its argument. (PyTorch fills none for a group added
 /// later, whose first step then fails; eigrad fills those from the defaults too.)
+///
+/// \snippet optimizers.cpp adagrad
 template <class T>
 class Adagrad : public Optimizer<T> {
  public:

@@ -94,6 +94,8 @@ class BasicAdam : public Optimizer<T> {
 };
 
 /// Adam (PyTorch 1.13's `torch.optim.Adam`): weight decay as an L2 penalty in the gradient.
+///
+/// \snippet optimizers.cpp adam
 template <class T>
 class Adam : public BasicAdam<T, AdamVariant::Adam> {
  public:

@@ -12,6 +12,8 @@ using AdamWOptions = BasicAdamOptions<AdamVariant::AdamW>;
 
 /// AdamW, PyTorch 1.13's rule: p ← p·(1 − lr·wd) first, then Adam's update without any
 /// weight decay in the gradient.
+///
+/// \snippet optimizers.cpp adamw
 template <class T>
 class AdamW : public BasicAdam<T, AdamVariant::AdamW> {
  public:

@@ -217,6 +217,9 @@ struct ParamState {
 /// Base of every optimizer over tensors of \p T (float or double).
 ///
 /// Non-copyable: an optimizer owns its state; parameters are shared handles.
+///
+/// Every optimizer is driven the same way:
+/// \snippet optimizers.cpp steps
 template <class T>
 class Optimizer {
  public:

@@ -50,6 +50,8 @@ class RMSpropOptions : public detail::OptionsBase<RMSpropOptions> {
 /// g ← −g if maximize; g ← g + wd·p; v ← α·v + (1 − α)·g²; when centered
 /// m ← α·m + (1 − α)·g and avg = √(v − m²) + eps, else avg = √v + eps; with momentum
 /// buf ← momentum·buf + g/avg and p ← p − lr·buf, else p ← p − lr·g/avg.
+///
+/// \snippet optimizers.cpp rmsprop
 template <class T>
 class RMSprop : public Optimizer<T> {
  public:

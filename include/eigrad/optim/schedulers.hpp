@@ -191,6 +191,10 @@ class LRScheduler : public EpochScheduler<T> {
 
 /// Multiplies every rate by gamma once every step_size epochs:
 /// lr(epoch) = base_lr · gamma^floor(epoch / step_size).
+///
+/// \snippet schedulers.cpp steplr
+/// where six_epochs() trains and steps the scheduler once an epoch:
+/// \snippet schedulers.cpp epochs
 template <class T>
 class StepLR : public LRScheduler<T> {
  public:
@@ -226,6 +230,8 @@ class StepLR : public LRScheduler<T> {
 
 /// Multiplies every rate by gamma at each milestone epoch (a milestone listed k times
 /// multiplies by gamma^k): lr(epoch) = base_lr · gamma^(number of milestones <= epoch).
+///
+/// \snippet schedulers.cpp multisteplr
 template <class T>
 class MultiStepLR : public LRScheduler<T> {
  public:
@@ -266,6 +272,8 @@ class MultiStepLR : public LRScheduler<T> {
 };
 
 /// Multiplies every rate by gamma each epoch: lr(epoch) = base_lr · gamma^epoch.
+///
+/// \snippet schedulers.cpp exponentiallr
 template <class T>
 class ExponentialLR : public LRScheduler<T> {
  public:
@@ -299,6 +307,8 @@ class ExponentialLR : public LRScheduler<T> {
 /// (period 2·T_max): lr(epoch) = eta_min + (base_lr − eta_min)·(1 + cos(π·epoch/T_max))/2.
 /// Computed with PyTorch's recursive form (each rate from the previous one), except for the
 /// first step of a resumed scheduler, which uses this closed form as PyTorch does.
+///
+/// \snippet schedulers.cpp cosineannealinglr
 template <class T>
 class CosineAnnealingLR : public LRScheduler<T> {
  public:
@@ -353,6 +363,8 @@ class CosineAnnealingLR : public LRScheduler<T> {
 
 /// Sets each rate to base_lr · lambda(epoch), with one function for every group or one per
 /// group.
+///
+/// \snippet schedulers.cpp lambdalr
 template <class T>
 class LambdaLR : public LRScheduler<T> {
  public:
@@ -388,6 +400,8 @@ class LambdaLR : public LRScheduler<T> {
 /// again. At milestone m_i scheduler i + 1 jumps to its epoch 0 (PyTorch's step(0), the
 /// closed form: its base rates, or base·lambda(0) for a LambdaLR), whatever the rates were;
 /// between milestones the scheduler in charge steps as usual, from the current rates.
+///
+/// \snippet schedulers.cpp sequentiallr
 template <class T>
 class SequentialLR : public EpochScheduler<T> {
  public:
@@ -462,6 +476,8 @@ class SequentialLR : public EpochScheduler<T> {
 /// ChainedScheduler): each step() calls every scheduler's step(), so chainable schedulers
 /// multiply their effects, and one that sets rates from its base (LambdaLR) overrides what
 /// came before it.
+///
+/// \snippet schedulers.cpp chainedscheduler
 template <class T>
 class ChainedScheduler : public EpochScheduler<T> {
  public:
@@ -501,6 +517,8 @@ class ChainedScheduler : public EpochScheduler<T> {
 
 /// Reduces the rates by `factor` when a metric has stopped improving for more than
 /// `patience` epochs (PyTorch's ReduceLROnPlateau).
+///
+/// \snippet schedulers.cpp reducelronplateau
 template <class T>
 class ReduceLROnPlateau {
  public:

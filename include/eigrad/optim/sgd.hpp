@@ -47,6 +47,8 @@ class SGDOptions : public detail::OptionsBase<SGDOptions> {
 /// g ← −g if maximize; g ← g + wd·p; with momentum, buf ← g on the first step (a copy) and
 /// buf ← momentum·buf + (1 − dampening)·g afterwards, then g ← g + momentum·buf (Nesterov)
 /// or g ← buf; finally p ← p − lr·g.
+///
+/// \snippet optimizers.cpp sgd
 template <class T>
 class SGD : public Optimizer<T> {
  public:

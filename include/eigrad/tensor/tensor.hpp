@@ -26,6 +26,8 @@ struct Internals;
 }  // namespace detail
 
 /// An n-dimensional array of \p T (float or double) with autograd.
+///
+/// \snippet tensor.cpp tensor
 template <class T>
 class Tensor {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,

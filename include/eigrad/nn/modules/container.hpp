@@ -17,12 +17,9 @@ namespace eigrad::nn {
 /// Runs its children in order, as `torch.nn.Sequential`. Children are named "0", "1", ...
 /// (unless pushed with a name), so parameters are "0.weight", "0.bias", ...
 ///
-/// \code
-/// nn::Sequential<float> model(nn::Linear<float>(3, 1), nn::Flatten<float>(0, 1));
-/// auto y = model(x);
-/// nn::Linear<float>& linear = model.at<nn::Linear<float>>(0);
-/// for (const auto& layer : model) std::cout << *layer << '\n';
-/// \endcode
+/// \snippet modules.cpp sequential
+///
+/// The children can be iterated: `for (const auto& layer : model) std::cout << *layer << '\n';`
 template <class T>
 class Sequential : public Module<T> {
   template <class A>

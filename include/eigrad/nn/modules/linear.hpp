@@ -13,6 +13,8 @@ namespace eigrad::nn {
 ///
 /// weight has shape [out_features, in_features], bias [out_features]; both start uniform in
 /// ±1/√in_features, PyTorch's default (kaiming_uniform_ with a = √5 for the weight).
+///
+/// \snippet modules.cpp linear
 template <class T>
 class Linear : public Module<T> {
  public:

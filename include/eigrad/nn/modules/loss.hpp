@@ -34,6 +34,8 @@ class LossModule : public Module<T> {
 };
 
 /// Mean squared error, as `torch.nn.MSELoss`: `MSELoss<float> loss_fn(Reduction::Sum)`.
+///
+/// \snippet losses.cpp mse
 template <class T>
 class MSELoss : public LossModule<T, MSELoss<T>, MSELossOptions> {
  public:
@@ -46,6 +48,8 @@ class MSELoss : public LossModule<T, MSELoss<T>, MSELossOptions> {
 };
 
 /// Mean absolute error, as `torch.nn.L1Loss`.
+///
+/// \snippet losses.cpp l1
 template <class T>
 class L1Loss : public LossModule<T, L1Loss<T>, L1LossOptions> {
  public:
@@ -58,6 +62,8 @@ class L1Loss : public LossModule<T, L1Loss<T>, L1LossOptions> {
 };
 
 /// Huber loss, as `torch.nn.HuberLoss`: quadratic for errors below delta, linear above.
+///
+/// \snippet losses.cpp huber
 template <class T>
 class HuberLoss : public LossModule<T, HuberLoss<T>, HuberLossOptions> {
  public:
@@ -74,6 +80,8 @@ class HuberLoss : public LossModule<T, HuberLoss<T>, HuberLossOptions> {
 };
 
 /// Smooth L1 loss, as `torch.nn.SmoothL1Loss`: Huber divided by beta.
+///
+/// \snippet losses.cpp smooth l1
 template <class T>
 class SmoothL1Loss : public LossModule<T, SmoothL1Loss<T>, SmoothL1LossOptions> {
  public:
