@@ -13,6 +13,7 @@
 #include "eigrad/tensor/compare.hpp"
 #include "eigrad/tensor/factories.hpp"
 #include "eigrad/tensor/operators.hpp"
+#include "positions.hpp"
 
 namespace eigrad {
 
@@ -105,27 +106,6 @@ Tensor<T> record_lambda(const Tensor<T>& input, Tensor<T> out, const char* name,
       {&input});
 }
 
-/// The gradient g scattered to the input positions a selecting reduction took its values from.
-template <class T>
-class SelectValuesBackward final : public Node<T> {
- public:
-  SelectValuesBackward(Shape input_shape, std::vector<std::int64_t> positions, const char* name)
-      : input_shape_(std::move(input_shape)), positions_(std::move(positions)), name_(name) {}
-  std::string name() const override { return name_; }
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    Tensor<T> out = zeros<T>(input_shape_, g.device());
-    for (std::size_t i = 0; i < positions_.size(); ++i) out.data()[positions_[i]] += g.data()[i];
-    return {out};
-  }
-
- private:
-  Shape input_shape_;
-  std::vector<std::int64_t> positions_;
-  const char* name_;
-};
-
 /// Whether \p a beats \p b for max (Larger) or min: NaN beats everything, ties keep the first.
 template <bool Larger, class T>
 bool beats(T a, T b) {
@@ -164,14 +144,8 @@ std::pair<Tensor<T>, Tensor<T>> max_min_dim(const Tensor<T>& a, std::int64_t dim
   std::vector<std::int64_t> positions;
   select_along<Larger>(a, d, values, indices, positions);
   const Shape out_shape = reduced_shape(a.shape(), d, keepdim);
-  values = values.reshape(out_shape);
-  indices = indices.reshape(out_shape);
-  if (!autograd::any_requires_grad<T>({&a})) return {values, indices};
-  values = autograd::record<T>(values,
-                               std::make_shared<SelectValuesBackward<T>>(a.shape(), std::move(positions),
-                                                                         Larger ? "MaxBackward0" : "MinBackward0"),
-                               {&a});
-  return {values, indices};
+  return {detail::take_positions(a, out_shape, std::move(positions), Larger ? "MaxBackward0" : "MinBackward0"),
+          indices.reshape(out_shape)};
 }
 
 /// max() / min() of all elements; the gradient is shared evenly by the elements equal to the

@@ -1,6 +1,6 @@
-// Indexing, joining, dimension order and dtype conversion. Every result that is not a plain
-// view is one strided gather of the input (StridedView), and its gradient the matching
-// scatter-add, so select, narrow, slice, index, permute, transpose and expand share one node.
+// Indexing, joining, dimension order and dtype conversion. select, narrow, slice, index,
+// permute, transpose and expand each describe their result as a StridedView of the input,
+// taken by take(): a view where contiguous, else a gather; one node (the scatter-add) for all.
 #include "eigrad/tensor/shape_ops.hpp"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/tensor/factories.hpp"
+#include "positions.hpp"
 
 namespace eigrad {
 
@@ -58,46 +59,22 @@ bool is_contiguous(const StridedView& v) {
   return true;
 }
 
-/// The gradient of a strided gather: \p g added into zeros of the input's shape at the
-/// positions the gather read (repeated positions sum, as expand's gradient does).
-template <class T>
-class StridedBackward final : public Node<T> {
- public:
-  StridedBackward(Shape input_shape, StridedView view, const char* name)
-      : input_shape_(std::move(input_shape)), view_(std::move(view)), name_(name) {}
-  std::string name() const override { return name_; }
-
- protected:
-  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    Tensor<T> out = zeros<T>(input_shape_, g.device());
-    T* o = out.data();
-    const T* pg = g.data();
-    walk(view_, [&](std::int64_t i, std::int64_t j) { o[j] += pg[i]; });
-    return {out};
-  }
-
- private:
-  Shape input_shape_;
-  StridedView view_;
-  const char* name_;
-};
-
 /// The elements of \p v taken from \p a: a view of a's storage where they lie contiguously,
-/// else a copy. Recorded with StridedBackward named \p name.
+/// else a copy. Recorded with detail::TakeBackward named \p name (the scatter-add of g to the
+/// positions read, which sums repeated positions as expand's gradient does).
 template <class T>
 Tensor<T> take(const Tensor<T>& a, StridedView v, const char* name) {
   check_shape(v.shape);
-  Tensor<T> out;
-  if (is_contiguous(v)) {
-    out = Tensor<T>(a.storage(), v.shape, a.storage_offset() + (numel(v.shape) ? v.offset : 0));
-  } else {
-    out = empty<T>(v.shape, a.device());
-    T* o = out.data();
-    const T* in = a.data();
-    walk(v, [&](std::int64_t i, std::int64_t j) { o[i] = in[j]; });
-  }
-  if (!autograd::any_requires_grad<T>({&a})) return out;
-  return autograd::record<T>(out, std::make_shared<StridedBackward<T>>(a.shape(), std::move(v), name), {&a});
+  const bool contiguous = is_contiguous(v);
+  if (contiguous && !autograd::any_requires_grad<T>({&a}))
+    return Tensor<T>(a.storage(), v.shape, a.storage_offset() + (numel(v.shape) ? v.offset : 0));
+  std::vector<std::int64_t> positions;
+  positions.reserve(static_cast<std::size_t>(numel(v.shape)));
+  walk(v, [&positions](std::int64_t, std::int64_t j) { positions.push_back(j); });
+  if (!contiguous) return detail::take_positions(a, v.shape, std::move(positions), name);
+  Tensor<T> out(a.storage(), v.shape, a.storage_offset() + (numel(v.shape) ? v.offset : 0));
+  return autograd::record<T>(out, std::make_shared<detail::TakeBackward<T>>(a.shape(), std::move(positions), name),
+                             {&a});
 }
 
 /// Python's clamping of a slice bound to [0, extent].
@@ -370,6 +347,55 @@ Tensor<T> stack(const std::vector<Tensor<T>>& tensors, std::int64_t dim) {
   return cat(lifted, d);
 }
 
+// -------------------------------------------------------------------- gathering
+template <class T>
+Tensor<T> index_select(const Tensor<T>& input, std::int64_t dim, const std::vector<std::int64_t>& index) {
+  const int d = wrap_dim(dim, input.dim());
+  Shape out_shape = input.shape();
+  const std::int64_t extent = input.dim() ? out_shape[d] : 1;
+  std::int64_t outer = 1, inner = 1;
+  for (int k = 0; k < d; ++k) outer *= out_shape[k];
+  for (int k = d + 1; k < input.dim(); ++k) inner *= out_shape[k];
+  if (input.dim()) out_shape[d] = static_cast<std::int64_t>(index.size());
+  std::vector<std::int64_t> positions;
+  positions.reserve(static_cast<std::size_t>(numel(out_shape)));
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t j : index) {
+      EIGRAD_CHECK(j >= 0 && j < extent, ValueError, "index_select(): index ", j, " is out of range for dimension ",
+                   d, " of extent ", extent);
+      for (std::int64_t i = 0; i < inner; ++i) positions.push_back((o * extent + j) * inner + i);
+    }
+  return detail::take_positions(input, out_shape, std::move(positions), "IndexSelectBackward0");
+}
+
+template <class T>
+Tensor<T> gather(const Tensor<T>& input, std::int64_t dim, const Tensor<T>& index) {
+  const int d = wrap_dim(dim, input.dim());
+  EIGRAD_CHECK(index.dim() == input.dim(), ShapeError, "gather(): index of shape ", to_string(index.shape()),
+               " and input of shape ", to_string(input.shape()), " differ in rank");
+  const std::vector<std::int64_t> in_strides = contiguous_strides(input.shape());
+  std::vector<std::int64_t> positions;
+  positions.reserve(static_cast<std::size_t>(index.numel()));
+  const StridedView over_index = whole(index.shape());
+  const T* idx = index.data();
+  std::vector<std::int64_t> at(static_cast<std::size_t>(index.dim()), 0);
+  walk(over_index, [&](std::int64_t i, std::int64_t) {
+    std::int64_t rest = i, pos = 0;
+    for (int k = index.dim() - 1; k >= 0; --k) {
+      at[k] = rest % index.shape()[k];
+      rest /= index.shape()[k];
+    }
+    for (int k = 0; k < index.dim(); ++k) {
+      const std::int64_t j = k == d ? static_cast<std::int64_t>(idx[i]) : at[k];
+      const std::int64_t extent = input.dim() ? input.shape()[k] : 1;
+      EIGRAD_CHECK(j >= 0 && j < extent, ValueError, "gather(): index ", j, " is out of range for dimension ", k, " of extent ", extent);
+      pos += j * in_strides[k];
+    }
+    positions.push_back(pos);
+  });
+  return detail::take_positions(input, index.shape(), std::move(positions), "GatherBackward0");
+}
+
 // -------------------------------------------------------------------- dtype
 template <class T>
 template <class U>
@@ -405,6 +431,8 @@ TensorIndex::TensorIndex(const char* text) : kind_(Kind::Ellipsis) {
   template Tensor<float> Tensor<T>::to<float>() const;                                           \
   template Tensor<double> Tensor<T>::to<double>() const;                                         \
   template Tensor<T> cat<T>(const std::vector<Tensor<T>>&, std::int64_t);                        \
+  template Tensor<T> index_select<T>(const Tensor<T>&, std::int64_t, const std::vector<std::int64_t>&); \
+  template Tensor<T> gather<T>(const Tensor<T>&, std::int64_t, const Tensor<T>&);                \
   template Tensor<T> stack<T>(const std::vector<Tensor<T>>&, std::int64_t);
 
 EIGRAD_INSTANTIATE_SHAPE_OPS(float)

@@ -18,6 +18,16 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, std::int64_t dim = 0);
 template <class T>
 Tensor<T> stack(const std::vector<Tensor<T>>& tensors, std::int64_t dim = 0);
 
+/// The slices of \p input at \p index along \p dim, in that order (repeats allowed), as
+/// `torch.index_select`. Recorded: repeated slices add their gradients.
+template <class T>
+Tensor<T> index_select(const Tensor<T>& input, std::int64_t dim, const std::vector<std::int64_t>& index);
+
+/// out[i][j][k] = input[index[i][j][k]][j][k] for dim 0 (and likewise for the others), as
+/// `torch.gather`; \p index holds integers in a tensor of T and has input's rank.
+template <class T>
+Tensor<T> gather(const Tensor<T>& input, std::int64_t dim, const Tensor<T>& index);
+
 /// Free form of Tensor::split().
 template <class T>
 std::vector<Tensor<T>> split(const Tensor<T>& t, std::int64_t split_size, std::int64_t dim = 0) {

@@ -314,10 +314,19 @@ class Tensor {
   Tensor var(bool unbiased = true) const;
   /// Variance over \p dims.
   Tensor var(const std::vector<std::int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  /// Variance over \p dim. With it, `var(1)` and `var({1})` do not compile (ambiguous with
+  /// var(bool)) instead of silently meaning unbiased = true: write `var(std::int64_t{1})`.
+  Tensor var(std::int64_t dim, bool unbiased = true, bool keepdim = false) const {
+    return var(std::vector<std::int64_t>{dim}, unbiased, keepdim);
+  }
   /// Standard deviation of all elements.
   Tensor std(bool unbiased = true) const;
   /// Standard deviation over \p dims.
   Tensor std(const std::vector<std::int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  /// Standard deviation over \p dim.
+  Tensor std(std::int64_t dim, bool unbiased = true, bool keepdim = false) const {
+    return std(std::vector<std::int64_t>{dim}, unbiased, keepdim);
+  }
   /// The \p p-norm of all elements (p > 0, or infinity); gradient 0 where the norm is 0.
   Tensor norm(double p = 2) const;
   /// The \p p-norm over \p dims.
