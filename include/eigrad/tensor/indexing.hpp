@@ -21,7 +21,7 @@ struct Slice {
   std::optional<std::int64_t> step;   ///< stride, positive (absent: 1)
 };
 
-/// The type of #Ellipsis.
+/// The type of `Ellipsis`.
 struct EllipsisIndexType {};
 /// `...`: as many full slices as the other indices leave dimensions.
 inline constexpr EllipsisIndexType Ellipsis{};
