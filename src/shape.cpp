@@ -1,5 +1,6 @@
 #include "eigrad/shape.hpp"
 
+#include <ostream>
 #include <sstream>
 
 #include "eigrad/errors.hpp"
@@ -19,6 +20,8 @@ std::string to_string(const Shape& shape) {
   os << ']';
   return os.str();
 }
+
+std::ostream& operator<<(std::ostream& os, const Shape& shape) { return os << to_string(shape); }
 
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size());

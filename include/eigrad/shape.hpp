@@ -27,5 +27,9 @@ Shape broadcast_shapes(const Shape& a, const Shape& b);
 int wrap_dim(std::int64_t dim, int rank);
 /// Throws ShapeError when \p shape has a negative extent or a rank above kMaxRank.
 void check_shape(const Shape& shape);
+/// Prints to_string(\p shape), "[2, 3]". Shape is a std::vector, so argument-dependent
+/// lookup does not find this operator: it is found inside namespace eigrad or after
+/// `using namespace eigrad;` / `using eigrad::operator<<;`.
+std::ostream& operator<<(std::ostream& os, const Shape& shape);
 
 }  // namespace eigrad

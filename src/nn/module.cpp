@@ -182,6 +182,32 @@ std::vector<typename Module<T>::NamedModule> Module<T>::named_children() const {
 }
 
 template <class T>
+Module<T>& Module<T>::operator[](const std::string& name) const {
+  const Module* current = this;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t dot = name.find('.', start);
+    const std::string part = name.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const Module* next = nullptr;
+    for (const auto& [child_name, child] : current->children_)
+      if (child_name == part) next = child.get();
+    EIGRAD_CHECK(next, ValueError, "no submodule '", name, "' in ", this->name(), " (no child '", part, "')");
+    current = next;
+    if (dot == std::string::npos) return const_cast<Module&>(*current);
+    start = dot + 1;
+  }
+}
+
+template <class T>
+Module<T>& Module<T>::operator[](std::int64_t index) const {
+  const auto n = static_cast<std::int64_t>(children_.size());
+  const std::int64_t i = index < 0 ? index + n : index;
+  EIGRAD_CHECK(i >= 0 && i < n, ValueError, "child index ", index, " out of range for ", this->name(), " with ", n,
+               " children");
+  return *children_[static_cast<std::size_t>(i)].second;
+}
+
+template <class T>
 std::vector<std::pair<std::string, Module<T>*>> Module<T>::named_modules() {
   std::vector<std::pair<std::string, Module*>> out;
   std::vector<const Module*> seen;

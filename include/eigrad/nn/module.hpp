@@ -20,6 +20,7 @@
 ///   eigrad::Tensor<float> a, b, c, d;
 /// };
 /// \endcode
+#include <cstdint>
 #include <functional>
 #include <iosfwd>
 #include <memory>
@@ -116,6 +117,13 @@ class Module {
   std::vector<std::shared_ptr<Module>> children() const;
   /// children() with their names.
   std::vector<NamedModule> named_children() const;
+  /// The descendant named \p name: a child ("0", "encoder") or, with dots, a child's
+  /// descendant ("encoder.0"), as `model["0"]`; ValueError naming the path when absent. For a
+  /// Sequential, `model[0]` indexes by position.
+  Module& operator[](const std::string& name) const;
+  /// Child number \p index in registration order (negative counts from the end), as
+  /// `model[0]`; ValueError when out of range.
+  Module& operator[](std::int64_t index) const;
   /// This module and every descendant, in pre-order, each once. The pointers do not own:
   /// they are valid while this module is alive and its tree is unchanged.
   std::vector<Module*> modules();

@@ -1,6 +1,6 @@
 #pragma once
 /// \file tensor/options.hpp
-/// \brief TensorOptions (device, requires_grad) and dtype names.
+/// \brief TensorOptions (device, requires_grad), dtype names and dtype tags.
 #include <type_traits>
 
 #include "eigrad/device.hpp"
@@ -15,17 +15,49 @@ constexpr const char* dtype_name() {
   return std::is_same_v<T, float> ? "float32" : "float64";
 }
 
-/// Options of a new tensor: its device and whether it requires grad. Chained setters, as in
-/// LibTorch: `TensorOptions().requires_grad(true)`.
+/// A dtype as a value, for `t.to(eigrad::kFloat64)` as LibTorch spells it. The element type
+/// is a template parameter in eigrad, so each dtype is its own tag type and `to(tag)` returns
+/// a tensor of that element type.
+template <class T>
+struct Dtype {
+  /// The element type.
+  using type = T;
+};
+/// float32, as `torch::kFloat32`.
+inline constexpr Dtype<float> kFloat32{};
+/// float32, as `torch::kFloat`.
+inline constexpr Dtype<float> kFloat{};
+/// float64, as `torch::kFloat64`.
+inline constexpr Dtype<double> kFloat64{};
+/// float64, as `torch::kDouble`.
+inline constexpr Dtype<double> kDouble{};
+
+namespace indexing {
+class TensorIndex;  // Tensor::index() names it; defined in tensor/indexing.hpp
+}  // namespace indexing
+
+/// Options of a new tensor: its device and whether it requires grad. The setters return a
+/// modified copy and leave the options they are called on unchanged, as LibTorch's do:
+/// `TensorOptions().requires_grad(true)`; `auto leaf = base.requires_grad(true);` keeps `base`.
 class TensorOptions {
  public:
   TensorOptions() = default;
   /// Options on \p device.
   TensorOptions(Device device) : device_(device) {}  // NOLINT: implicit as in LibTorch
-  /// Sets the device.
-  TensorOptions& device(Device d) { device_ = d; return *this; }
-  /// Sets whether the tensor is a leaf that requires grad.
-  TensorOptions& requires_grad(bool r = true) { requires_grad_ = r; return *this; }
+  // The setters are not const so that `opts.requires_grad()` on a const object reads the
+  // flag while `TensorOptions().requires_grad()` sets it, as before; they change nothing.
+  /// A copy on device \p d.
+  TensorOptions device(Device d) {
+    TensorOptions copy = *this;
+    copy.device_ = d;
+    return copy;
+  }
+  /// A copy whose tensors are leaves that require grad when \p r.
+  TensorOptions requires_grad(bool r = true) {
+    TensorOptions copy = *this;
+    copy.requires_grad_ = r;
+    return copy;
+  }
   /// The device.
   const Device& device() const { return device_; }
   /// Whether the tensor requires grad.

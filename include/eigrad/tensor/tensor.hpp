@@ -211,6 +211,133 @@ class Tensor {
   /// this += alpha * other, one pass.
   Tensor& add_(const Tensor& other, T alpha = 1);
 
+  // ---- API breadth (issue 15)
+  // Indexing, joining and dimension order (src/tensor/shape_ops.cpp). Storage has no strides,
+  // so a result is a view (sharing this tensor's storage, as PyTorch's) only where its
+  // elements lie contiguously in it: select, narrow and unit-step slices of dimension 0, and
+  // any result whose other kept extents make it contiguous. Elsewhere it is a copy with
+  // PyTorch's values and gradients, which writes made later through it do not reach.
+  /// The sub-tensor at \p index of dimension \p dim, without that dimension.
+  Tensor select(std::int64_t dim, std::int64_t index) const;
+  /// select(0, index), as `t[i]`.
+  Tensor operator[](std::int64_t index) const { return select(0, index); }
+  /// \p length elements of dimension \p dim from \p start.
+  Tensor narrow(std::int64_t dim, std::int64_t start, std::int64_t length) const;
+  /// Elements start, start + step, ... before \p end of dimension \p dim; negative bounds
+  /// count from the end and bounds are clamped, as a Python slice.
+  Tensor slice(std::int64_t dim = 0, std::int64_t start = 0, std::int64_t end = INT64_MAX,
+               std::int64_t step = 1) const;
+  /// A multi-index as LibTorch's: `t.index({Slice(0, 3), 1})`, `t.index({"...", None})`.
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+  /// The dimensions in the order \p dims (a permutation of 0 .. dim()-1).
+  Tensor permute(const std::vector<std::int64_t>& dims) const;
+  /// Dimensions \p dim0 and \p dim1 swapped.
+  Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
+  /// This tensor repeated along its extent-1 (or new leading) dimensions to \p shape; -1
+  /// keeps an extent. The gradient sums back, as PyTorch's.
+  Tensor expand(const Shape& shape) const;
+  /// Pieces of \p split_size along \p dim (the last may be smaller).
+  std::vector<Tensor> split(std::int64_t split_size, std::int64_t dim = 0) const;
+  /// Pieces of the given sizes along \p dim (they must add up to the extent).
+  std::vector<Tensor> split_with_sizes(const std::vector<std::int64_t>& sizes, std::int64_t dim = 0) const;
+  /// At most \p chunks pieces of ceil(extent / chunks) along \p dim, as PyTorch's chunk().
+  std::vector<Tensor> chunk(std::int64_t chunks, std::int64_t dim = 0) const;
+  /// A copy as element type \p U (float <-> double); gradients flow back converted to T.
+  template <class U>
+  Tensor<U> to() const;
+  /// to<U>() spelled with a dtype tag: `t.to(eigrad::kFloat64)`.
+  template <class U>
+  Tensor<U> to(Dtype<U>) const { return to<U>(); }
+
+  // Comparisons, clamp and mm (src/tensor/compare.cpp). A comparison returns a tensor of T
+  // holding 1 where it holds and 0 elsewhere (PyTorch returns bool), with broadcasting, and
+  // is not recorded: it has no gradient, as in PyTorch.
+  /// this == other.
+  Tensor eq(const Tensor& other) const;
+  /// this != other.
+  Tensor ne(const Tensor& other) const;
+  /// this < other.
+  Tensor lt(const Tensor& other) const;
+  /// this <= other.
+  Tensor le(const Tensor& other) const;
+  /// this > other.
+  Tensor gt(const Tensor& other) const;
+  /// this >= other.
+  Tensor ge(const Tensor& other) const;
+  /// this == value.
+  Tensor eq(T value) const;
+  /// this != value.
+  Tensor ne(T value) const;
+  /// this < value.
+  Tensor lt(T value) const;
+  /// this <= value.
+  Tensor le(T value) const;
+  /// this > value.
+  Tensor gt(T value) const;
+  /// this >= value.
+  Tensor ge(T value) const;
+  /// Elementwise clamp to [min, max] (gradient passes where min <= x <= max).
+  Tensor clamp(T min, T max) const;
+  /// Elementwise max(x, min).
+  Tensor clamp_min(T min) const;
+  /// Elementwise min(x, max).
+  Tensor clamp_max(T max) const;
+  /// matmul(), as `torch.mm`.
+  Tensor mm(const Tensor& other) const { return matmul(other); }
+
+  // Reductions (src/tensor/reductions.cpp). An empty \p dims list reduces every dimension.
+  // Indices (max, min, argmax, argmin) are tensors of T holding integers (exact below 2^24 in
+  // float), since eigrad tensors hold float or double only.
+  /// Sum over \p dims.
+  Tensor sum(const std::vector<std::int64_t>& dims, bool keepdim = false) const;
+  /// Mean over \p dims.
+  Tensor mean(const std::vector<std::int64_t>& dims, bool keepdim = false) const;
+  /// Product of all elements.
+  Tensor prod() const;
+  /// Product over \p dim.
+  Tensor prod(std::int64_t dim, bool keepdim = false) const;
+  /// Largest element (NaN if any is NaN); the gradient is shared evenly by ties.
+  Tensor max() const;
+  /// Largest values over \p dim and their first indices (`auto [values, indices] = t.max(1)`).
+  std::pair<Tensor, Tensor> max(std::int64_t dim, bool keepdim = false) const;
+  /// Smallest element.
+  Tensor min() const;
+  /// Smallest values over \p dim and their first indices.
+  std::pair<Tensor, Tensor> min(std::int64_t dim, bool keepdim = false) const;
+  /// Flat index of the first largest element (rank 0).
+  Tensor argmax() const;
+  /// Indices of the first largest elements over \p dim.
+  Tensor argmax(std::int64_t dim, bool keepdim = false) const;
+  /// Flat index of the first smallest element (rank 0).
+  Tensor argmin() const;
+  /// Indices of the first smallest elements over \p dim.
+  Tensor argmin(std::int64_t dim, bool keepdim = false) const;
+  /// Variance of all elements, divided by n - 1 when \p unbiased, else by n.
+  Tensor var(bool unbiased = true) const;
+  /// Variance over \p dims.
+  Tensor var(const std::vector<std::int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  /// Variance over \p dim. With it, `var(1)` and `var({1})` do not compile (ambiguous with
+  /// var(bool)) instead of silently meaning unbiased = true: write `var(std::int64_t{1})`.
+  Tensor var(std::int64_t dim, bool unbiased = true, bool keepdim = false) const {
+    return var(std::vector<std::int64_t>{dim}, unbiased, keepdim);
+  }
+  /// Standard deviation of all elements.
+  Tensor std(bool unbiased = true) const;
+  /// Standard deviation over \p dims.
+  Tensor std(const std::vector<std::int64_t>& dims, bool unbiased = true, bool keepdim = false) const;
+  /// Standard deviation over \p dim.
+  Tensor std(std::int64_t dim, bool unbiased = true, bool keepdim = false) const {
+    return std(std::vector<std::int64_t>{dim}, unbiased, keepdim);
+  }
+  /// The \p p-norm of all elements (p > 0, or infinity); gradient 0 where the norm is 0.
+  Tensor norm(double p = 2) const;
+  /// The \p p-norm over \p dims.
+  Tensor norm(double p, const std::vector<std::int64_t>& dims, bool keepdim = false) const;
+  /// exp(x) / sum(exp(x)) over \p dim, computed from x - max as PyTorch does.
+  Tensor softmax(std::int64_t dim) const;
+  /// log(softmax(x)) over \p dim, computed as x - max - log(sum(exp(x - max))).
+  Tensor log_softmax(std::int64_t dim) const;
+
  private:
   friend struct detail::Internals;  // the autograd sources' access to impl_
   void check_defined(const char* what) const;

@@ -81,6 +81,7 @@ class Sequential : public Module<T> {
   std::size_t size() const { return modules_.size(); }
   /// True without children.
   bool is_empty() const { return modules_.empty(); }
+  using Module<T>::operator[];  // model["0"] and dotted names, besides model[0]
   /// Child \p index (negative counts from the end, as Python); ValueError when out of range.
   Module<T>& operator[](std::int64_t index) const { return *modules_[wrap(index)]; }
   /// The shared pointer of child \p index.
