@@ -194,17 +194,17 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(empty_shapes, T, Types) {
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(factory_options, T, Types) {
-  const Tensor<T> a = zeros<T>({2}, TensorOptions().requires_grad());
+  const Tensor<T> a = zeros<T>({2}, TensorOptions().requires_grad(true));
   BOOST_TEST(a.requires_grad());
   BOOST_TEST(a.is_leaf());
   BOOST_TEST(!a.grad_fn());
   BOOST_TEST(ones<T>({2}, TensorOptions().requires_grad(true)).requires_grad());
   BOOST_TEST(!ones<T>({2}, Device::cpu()).requires_grad());
-  BOOST_TEST(full<T>({2}, T(1), TensorOptions().requires_grad()).requires_grad());
-  BOOST_TEST(linspace<T>(0, 1, 3, TensorOptions().requires_grad()).requires_grad());
-  BOOST_TEST(randn<T>({3}, TensorOptions().requires_grad()).requires_grad());
-  BOOST_TEST(from_vector<T>({1, 2}, {2}, TensorOptions().requires_grad()).requires_grad());
-  BOOST_TEST(scalar_tensor<T>(T(1), TensorOptions().requires_grad()).requires_grad());
+  BOOST_TEST(full<T>({2}, T(1), TensorOptions().requires_grad(true)).requires_grad());
+  BOOST_TEST(linspace<T>(0, 1, 3, TensorOptions().requires_grad(true)).requires_grad());
+  BOOST_TEST(randn<T>({3}, TensorOptions().requires_grad(true)).requires_grad());
+  BOOST_TEST(from_vector<T>({1, 2}, {2}, TensorOptions().requires_grad(true)).requires_grad());
+  BOOST_TEST(scalar_tensor<T>(T(1), TensorOptions().requires_grad(true)).requires_grad());
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(rank_above_four_is_shape_error, T, Types) {
@@ -1023,7 +1023,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(clone_is_independent, T, Types) {
   x.fill_(T(-1));
   expect_exact<T>(c, {2, 2}, {100, 2, 3, 4});
   // Cloning a requires-grad leaf is recorded.
-  const Tensor<T> leaf = ones<T>({2}, TensorOptions().requires_grad());
+  const Tensor<T> leaf = ones<T>({2}, TensorOptions().requires_grad(true));
   const Tensor<T> lc = leaf.clone();
   BOOST_TEST(lc.requires_grad());
   BOOST_TEST(!lc.is_leaf());
@@ -1032,7 +1032,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(clone_is_independent, T, Types) {
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(detach_shares_data, T, Types) {
-  const Tensor<T> x = from_vector<T>({1, 2, 3}, {3}, TensorOptions().requires_grad());
+  const Tensor<T> x = from_vector<T>({1, 2, 3}, {3}, TensorOptions().requires_grad(true));
   const Tensor<T> y = x * 2;
   for (const Tensor<T>* src : {&x, &y}) {
     Tensor<T> d = src->detach();
@@ -1181,7 +1181,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(version_counts_in_place_updates, T, Types) {
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(in_place_on_leaf_requiring_grad, T, Types) {
-  Tensor<T> w = ones<T>({2}, TensorOptions().requires_grad());
+  Tensor<T> w = ones<T>({2}, TensorOptions().requires_grad(true));
   BOOST_CHECK_EXCEPTION(w += T(1), AutogradError, mentions({"[2]"}));
   BOOST_CHECK_THROW(w.fill_(T(0)), AutogradError);
   BOOST_CHECK_THROW(w.add_(ones<T>({2})), AutogradError);
@@ -1463,7 +1463,7 @@ BOOST_AUTO_TEST_CASE(scalars) {
   BOOST_TEST(repr(scalar_tensor<float>(1e-5f)) == "tensor(1.0000e-05)");
   BOOST_TEST(repr(scalar_tensor<float>(0)) == "tensor(0.)");
   BOOST_TEST(repr(scalar_tensor<double>(0.5)) == "tensor(0.5000, dtype=torch.float64)");
-  BOOST_TEST(repr(scalar_tensor<float>(2, TensorOptions().requires_grad())) == "tensor(2., requires_grad=True)");
+  BOOST_TEST(repr(scalar_tensor<float>(2, TensorOptions().requires_grad(true))) == "tensor(2., requires_grad=True)");
 }
 
 BOOST_AUTO_TEST_CASE(non_finite_values) {
@@ -1485,7 +1485,7 @@ BOOST_AUTO_TEST_CASE(double_dtype_suffix) {
   BOOST_TEST(repr(Tensor<double>{{1, 2}, {3, 4}}) ==
              "tensor([[1., 2.],\n"
              "        [3., 4.]], dtype=torch.float64)");
-  BOOST_TEST(repr(from_vector<double>({1, 2}, {2}, TensorOptions().requires_grad())) ==
+  BOOST_TEST(repr(from_vector<double>({1, 2}, {2}, TensorOptions().requires_grad(true))) ==
              "tensor([1., 2.], dtype=torch.float64, requires_grad=True)");
 }
 
@@ -1574,7 +1574,7 @@ BOOST_AUTO_TEST_CASE(empty_tensors) {
 }
 
 BOOST_AUTO_TEST_CASE(autograd_suffixes) {
-  const Tensor<float> a = from_vector<float>({1, 2}, {2}, TensorOptions().requires_grad());
+  const Tensor<float> a = from_vector<float>({1, 2}, {2}, TensorOptions().requires_grad(true));
   const Tensor<float> b{3, 4};
   BOOST_TEST(repr(a) == "tensor([1., 2.], requires_grad=True)");
   BOOST_TEST(repr(a + b) == "tensor([4., 6.], grad_fn=<AddBackward0>)");
@@ -1598,7 +1598,7 @@ BOOST_AUTO_TEST_CASE(autograd_suffixes) {
     NoGradGuard guard;
     BOOST_TEST(repr(a * b) == "tensor([3., 8.])");
   }
-  const Tensor<double> ad = from_vector<double>({1, 2}, {2}, TensorOptions().requires_grad());
+  const Tensor<double> ad = from_vector<double>({1, 2}, {2}, TensorOptions().requires_grad(true));
   BOOST_TEST(repr(ad + Tensor<double>{3, 4}) == "tensor([4., 6.], dtype=torch.float64, grad_fn=<AddBackward0>)");
 }
 
@@ -1607,7 +1607,7 @@ BOOST_AUTO_TEST_CASE(autograd_suffixes) {
 // MulBackward0, `x / 2` DivBackward0, and `2 / x` (Tensor.__rdiv__ = reciprocal() * 2)
 // MulBackward0.
 BOOST_AUTO_TEST_CASE(autograd_suffixes_with_scalar_operands) {
-  const Tensor<float> a = from_vector<float>({1, 2}, {2}, TensorOptions().requires_grad());
+  const Tensor<float> a = from_vector<float>({1, 2}, {2}, TensorOptions().requires_grad(true));
   BOOST_TEST(repr(a + 1) == "tensor([2., 3.], grad_fn=<AddBackward0>)");
   BOOST_TEST(repr(1 + a) == "tensor([2., 3.], grad_fn=<AddBackward0>)");
   BOOST_TEST(repr(a - 1) == "tensor([0., 1.], grad_fn=<SubBackward0>)");
@@ -1620,7 +1620,7 @@ BOOST_AUTO_TEST_CASE(autograd_suffixes_with_scalar_operands) {
 BOOST_AUTO_TEST_CASE(suffix_wraps_exactly_where_pytorch_does) {
   // _add_suffixes counts the last line as len + 2 when there is no newline: a 59-character
   // body plus ", requires_grad=True" goes to the next line, a 55-character one does not.
-  const TensorOptions grad = TensorOptions().requires_grad();
+  const TensorOptions grad = TensorOptions().requires_grad(true);
   BOOST_TEST(repr(ones<float>({12}, grad)) ==
              "tensor([1., 1., 1., 1., 1., 1., 1., 1., 1., 1., 1., 1.], requires_grad=True)");
   BOOST_TEST(repr(ones<float>({13}, grad)) ==

@@ -11,7 +11,3 @@
 #include "eigrad/shape.hpp"
 #include "eigrad/storage.hpp"
 #include "eigrad/tensor.hpp"
-#include "eigrad/tensor/compare.hpp"
-#include "eigrad/tensor/indexing.hpp"
-#include "eigrad/tensor/reductions.hpp"
-#include "eigrad/tensor/shape_ops.hpp"

@@ -7,10 +7,14 @@
 /// always contiguous row-major, and views (reshape, unsqueeze, flatten) share it.
 ///
 /// This header gathers the parts under `eigrad/tensor/`: options, the class, factories,
-/// operators, Eigen interop and printing.
+/// operators, Eigen interop, printing, comparisons, indexing, reductions and shape ops.
+#include "eigrad/tensor/compare.hpp"    // IWYU pragma: export
 #include "eigrad/tensor/eigen.hpp"      // IWYU pragma: export
 #include "eigrad/tensor/factories.hpp"  // IWYU pragma: export
+#include "eigrad/tensor/indexing.hpp"   // IWYU pragma: export
 #include "eigrad/tensor/operators.hpp"  // IWYU pragma: export
 #include "eigrad/tensor/options.hpp"    // IWYU pragma: export
 #include "eigrad/tensor/print.hpp"      // IWYU pragma: export
+#include "eigrad/tensor/reductions.hpp" // IWYU pragma: export
+#include "eigrad/tensor/shape_ops.hpp"  // IWYU pragma: export
 #include "eigrad/tensor/tensor.hpp"     // IWYU pragma: export

@@ -44,16 +44,14 @@ class TensorOptions {
   TensorOptions() = default;
   /// Options on \p device.
   TensorOptions(Device device) : device_(device) {}  // NOLINT: implicit as in LibTorch
-  // The setters are not const so that `opts.requires_grad()` on a const object reads the
-  // flag while `TensorOptions().requires_grad()` sets it, as before; they change nothing.
   /// A copy on device \p d.
-  TensorOptions device(Device d) {
+  TensorOptions device(Device d) const {
     TensorOptions copy = *this;
     copy.device_ = d;
     return copy;
   }
   /// A copy whose tensors are leaves that require grad when \p r.
-  TensorOptions requires_grad(bool r = true) {
+  TensorOptions requires_grad(bool r) const {
     TensorOptions copy = *this;
     copy.requires_grad_ = r;
     return copy;
@@ -67,5 +65,8 @@ class TensorOptions {
   Device device_;
   bool requires_grad_ = false;
 };
+
+/// Options whose tensors require grad (or not), as `torch::requires_grad()`.
+inline TensorOptions requires_grad(bool r = true) { return TensorOptions().requires_grad(r); }
 
 }  // namespace eigrad
