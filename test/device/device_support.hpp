@@ -7,7 +7,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <cstdlib>
 #include <functional>
+#include <iostream>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,18 @@
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::test {
+
+/// A CUDA build on a machine without a GPU (or driver) has no device: each device test
+/// program then says so and ends successfully before its first test.
+struct SkipWithoutDevice {
+  SkipWithoutDevice() {
+    if (cuda::is_available()) return;
+    std::cout << "no device on this machine (device backend " << device_backend_name()
+              << "): the device suite is skipped\n";
+    std::exit(0);
+  }
+};
+BOOST_TEST_GLOBAL_FIXTURE(SkipWithoutDevice);
 
 /// A device buffer (Storage on cuda:0) with host copies in and out.
 template <class T>
