@@ -70,7 +70,9 @@ struct ThrustMemory {
       return nullptr;
     }
   }
-  static void deallocate(void* p, std::size_t) { thrust::device_free(thrust::device_pointer_cast(static_cast<char*>(p))); }
+  static void deallocate(void* p, std::size_t) {
+    thrust::device_free(thrust::device_pointer_cast(static_cast<char*>(p)));
+  }
 };
 
 using DevicePool = eigrad::detail::CachingPool<ThrustMemory>;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <cstdlib>
 #include <functional>
+#include <iomanip>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -73,7 +74,7 @@ void check_same(const std::vector<T>& device, const std::vector<T>& cpu, const s
   int shown = 0;
   for (std::size_t i = 0; i < cpu.size(); ++i)
     if (!same_value(device[i], cpu[i]) && shown++ < 5)
-      BOOST_ERROR(what << " [" << i << "]: device " << device[i] << ", CPU " << cpu[i]);
+      BOOST_ERROR(what << " [" << i << "]: device " << std::setprecision(17) << device[i] << ", CPU " << cpu[i]);
 }
 
 /// Relative tolerance of a sum taken in another order.
@@ -91,7 +92,8 @@ void check_close(const std::vector<T>& device, const std::vector<T>& cpu, const 
   for (std::size_t i = 0; i < cpu.size(); ++i) {
     const double d = device[i], c = cpu[i];
     const bool ok = (std::isnan(d) && std::isnan(c)) || d == c || std::abs(d - c) <= rel * std::max(1.0, std::abs(c));
-    if (!ok && shown++ < 5) BOOST_ERROR(what << " [" << i << "]: device " << d << ", CPU " << c);
+    if (!ok && shown++ < 5)
+      BOOST_ERROR(what << " [" << i << "]: device " << std::setprecision(17) << d << ", CPU " << c);
   }
 }
 

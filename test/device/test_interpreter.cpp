@@ -63,7 +63,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(stage03_statement_in_two_launches, T, Dtypes) {
   const Tensor<T> x = linspace<T>(-M_PI, M_PI, n);
   const Tensor<T> y = sin(x);
   std::vector<Tensor<T>> weights;
-  for (const double v : {0.1, 0.2, -0.1, 0.05}) weights.push_back(scalar_tensor<T>(static_cast<T>(v)).requires_grad_(true));
+  for (const double v : {0.1, 0.2, -0.1, 0.05})
+    weights.push_back(scalar_tensor<T>(static_cast<T>(v)).requires_grad_(true));
   const Tensor<T> loss = (weights[0] + weights[1] * x + weights[2] * x.pow(2) + weights[3] * x.pow(3) - y).pow(2).sum();
   loss.backward();
 
@@ -85,7 +86,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(stage03_statement_in_two_launches, T, Dtypes) {
 
   test::check_close(std::vector<T>{device_loss}, loss.to_vector(), "stage 03 loss");
   for (int k = 0; k < 4; ++k)
-    test::check_close(device[k].adjoint.host(), weights[k].grad().to_vector(), "stage 03 gradient " + std::to_string(k));
+    test::check_close(device[k].adjoint.host(), weights[k].grad().to_vector(),
+                      "stage 03 gradient " + std::to_string(k));
   // x and y want no adjoint: their buffers are untouched
   test::check_same(device[4].adjoint.host(), std::vector<T>(n, T(-7)), "x has no adjoint");
 }
