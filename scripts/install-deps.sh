@@ -12,6 +12,12 @@ packages=(
   python3-numpy
   libopenmpi-dev openmpi-bin
 )
+# The device backend's CPU builds (EIGRAD_DEVICE_BACKEND=OMP or CPP, the test command's) need
+# Thrust: the CUDA toolkit's CCCL when it is installed, else Debian's libthrust-dev. (OpenMP's
+# libgomp comes with g++; the CUDA build needs the toolkit itself, which apt does not provide.)
+if ! command -v nvcc >/dev/null 2>&1 && [ ! -f /usr/local/cuda/include/cccl/thrust/version.h ]; then
+  packages+=(libthrust-dev)
+fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -7,19 +7,24 @@
 
 namespace eigrad {
 
+namespace {
+constexpr const char* kExpected = " (expected cpu, cuda or cuda:K)";
+constexpr std::size_t kMaxIndexDigits = 4;
+}  // namespace
+
 Device Device::parse(const std::string& text) {
   if (text == "cpu") return cpu();
   if (text == "cuda") return cuda(0);
-  if (text.rfind("cuda:", 0) == 0 && text.size() > 5 && text.size() < 10) {
-    int index = 0;
-    for (std::size_t i = 5; i < text.size(); ++i) {
-      if (!std::isdigit(static_cast<unsigned char>(text[i]))) goto bad;
-      index = index * 10 + (text[i] - '0');
-    }
-    return cuda(index);
-  }
-bad:
-  EIGRAD_FAIL(DeviceError, "unknown device '", text, "' (expected cpu, cuda or cuda:K)");
+  const std::string prefix = "cuda:";
+  EIGRAD_CHECK(text.rfind(prefix, 0) == 0, DeviceError, "unknown device '", text, "'", kExpected);
+  const std::string digits = text.substr(prefix.size());
+  EIGRAD_CHECK(!digits.empty(), DeviceError, "unknown device '", text, "': no index after 'cuda:'", kExpected);
+  for (const char c : digits)
+    EIGRAD_CHECK(std::isdigit(static_cast<unsigned char>(c)), DeviceError, "unknown device '", text,
+                 "': the index '", digits, "' is not a decimal number", kExpected);
+  EIGRAD_CHECK(digits.size() <= kMaxIndexDigits, DeviceError, "unknown device '", text, "': the index '", digits,
+               "' has more than ", kMaxIndexDigits, " digits", kExpected);
+  return cuda(std::stoi(digits));
 }
 
 std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
@@ -29,8 +34,29 @@ std::ostream& operator<<(std::ostream& os, const Device& device) { return os << 
 bool cuda_backend_built() { return false; }
 
 void check_device_available(const Device& device) {
-  EIGRAD_CHECK(!device.is_cuda() || cuda_backend_built(), DeviceError, "device ", device.str(),
-               " requested, but the CUDA backend not built into this eigrad (CPU only)");
+  if (!device.is_cuda() || cuda_backend_built()) return;
+  const std::string backend = device_backend_name();
+  EIGRAD_FAIL(DeviceError, "device ", device.str(), " requested, but the CUDA backend not built into this eigrad",
+              backend == "NONE" ? " (CPU only)"
+                                : "'s tensors yet (the " + backend + " device backend has storage and kernels only)");
 }
+
+const char* device_backend_name() { return EIGRAD_DEVICE_BACKEND_NAME; }
+
+void check_device_exists(const Device& device) {
+  if (device.is_cpu()) return;
+  const int count = cuda::device_count();
+  EIGRAD_CHECK(device.index < count, DeviceError, "device ", device.str(), " requested, but there ",
+               count == 1 ? "is " : "are ", count, count == 1 ? " CUDA device" : " CUDA devices",
+               count == 0 ? "" : (count == 1 ? " (cuda:0)" : " (cuda:0 to cuda:" + std::to_string(count - 1) + ")"),
+               " (device backend: ", device_backend_name(), ")");
+}
+
+namespace cuda {
+#if !EIGRAD_DEVICE_BACKEND_BUILT
+int device_count() { return 0; }
+#endif
+bool is_available() { return device_count() > 0; }
+}  // namespace cuda
 
 }  // namespace eigrad

@@ -10,8 +10,12 @@
 namespace eigrad {
 
 /// A contiguous buffer of \p T on a device, shared by reference between every tensor that
-/// views it. On the CPU it is an `Eigen::Array<T, Dynamic, 1>` owned by the storage, or a
-/// borrowed pointer into the caller's memory (zero-copy interop, see from_blob()).
+/// views it: a pointer, the deleter that gives the memory back to the device's allocator, and
+/// the device. On the CPU the memory is the storage's own (a buffer of at most four elements
+/// inside its control block, a big one from a caching pool, see host_pool_stats()), an
+/// `Eigen::Array<T, Dynamic, 1>` taken over, or a borrowed pointer into the caller's memory
+/// (zero-copy interop, see from_blob()). On "cuda" it comes from the device backend's
+/// allocator (cuda/memory.hpp) and data() is a device pointer.
 template <class T>
 class Storage {
  public:
@@ -20,8 +24,14 @@ class Storage {
 
   /// An empty storage (no buffer).
   Storage() = default;
-  /// A new uninitialised buffer of \p size elements on \p device.
+  /// A new uninitialised buffer of \p size elements on \p device, where tensors may live
+  /// (check_device_available()); otherwise as allocate().
   explicit Storage(std::int64_t size, Device device = Device::cpu());
+  /// A new uninitialised buffer of \p size elements from \p device's allocator, on any
+  /// device the device backend has (check_device_exists()). Throws ValueError for a negative
+  /// size or one beyond the address space, DeviceError naming the size when the device
+  /// cannot provide the memory.
+  static Storage allocate(std::int64_t size, Device device = Device::cpu());
   /// Takes ownership of \p array without copying its elements.
   explicit Storage(Array&& array);
   /// Borrows \p size elements at \p data: the caller keeps them alive while any tensor uses them.
@@ -54,6 +64,17 @@ class Storage {
   std::int64_t size_ = 0;
   Device device_;
 };
+
+/// Traffic of the host pool that serves CPU buffers of at least host_pool_min_bytes().
+struct HostPoolStats {
+  std::uint64_t hits = 0;        ///< buffers served from the pool
+  std::uint64_t misses = 0;      ///< buffers newly allocated
+  std::size_t cached_bytes = 0;  ///< bytes held for reuse
+};
+/// The host pool's counters.
+HostPoolStats host_pool_stats();
+/// Smallest CPU buffer, in bytes, that the host pool serves.
+std::size_t host_pool_min_bytes();
 
 extern template class Storage<float>;
 extern template class Storage<double>;

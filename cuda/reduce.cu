@@ -1,0 +1,155 @@
+// The kernel table's reductions and matmul.
+#include "backend.hpp"
+#include "eigrad/cuda/kernels.hpp"
+#include "eigrad/errors.hpp"
+#if EIGRAD_DEVICE_CUDA
+#include <cublas_v2.h>
+
+#include <mutex>
+#endif
+
+namespace eigrad::cuda {
+
+namespace {
+using detail::Index;
+
+template <class T>
+struct ReadElement {
+  const T* x;
+  EIGRAD_HOST_DEVICE T operator()(Index i) const { return x[i]; }
+};
+
+/// out[j] = the sum, in row-major order, of the elements of x that broadcast from element j
+/// of the output: the reduced dimensions (extent 1 in the output) are walked by one counter.
+template <class T>
+struct SumToElement {
+  const T* x;
+  T* out;
+  Index out_extent[kMaxRank];
+  Index reduced_extent[kMaxRank];  // the input's extent where the output's is 1, else 1
+  Index stride[kMaxRank];          // the input's row-major strides
+  Index reduced_count;
+
+  EIGRAD_HOST_DEVICE void operator()(Index j) const {
+    Index base = 0;
+    for (Index rest = j, d = kMaxRank - 1; d >= 0; --d) {
+      base += (rest % out_extent[d]) * stride[d];
+      rest /= out_extent[d];
+    }
+    T acc = T(0);
+    for (Index r = 0; r < reduced_count; ++r) {
+      Index offset = base, rest = r;
+      for (int d = kMaxRank - 1; d >= 0; --d) {
+        offset += (rest % reduced_extent[d]) * stride[d];
+        rest /= reduced_extent[d];
+      }
+      acc = acc + x[offset];
+    }
+    out[j] = acc;
+  }
+};
+
+template <class T>
+struct MatmulElement {
+  const T* a;
+  const T* b;
+  T* out;
+  Index k, n;
+  EIGRAD_HOST_DEVICE void operator()(Index e) const {
+    const Index i = e / n, j = e % n;
+    T acc = T(0);
+    for (Index p = 0; p < k; ++p) acc = acc + a[i * k + p] * b[p * n + j];
+    out[e] = acc;
+  }
+};
+
+#if EIGRAD_DEVICE_CUDA
+cublasHandle_t cublas_handle() {
+  static cublasHandle_t handle = [] {
+    cublasHandle_t h = nullptr;
+    EIGRAD_CHECK(cublasCreate(&h) == CUBLAS_STATUS_SUCCESS, DeviceError, "matmul: cuBLAS could not start");
+    return h;
+  }();
+  return handle;
+}
+
+void gemm(const float* a, const float* b, float* out, int m, int k, int n) {
+  const float one = 1, zero = 0;
+  // row-major out = a b is column-major out^T = b^T a^T
+  EIGRAD_CHECK(cublasSgemm(cublas_handle(), CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, b, n, a, k, &zero, out, n) ==
+                   CUBLAS_STATUS_SUCCESS,
+               DeviceError, "matmul: cublasSgemm failed");
+}
+void gemm(const double* a, const double* b, double* out, int m, int k, int n) {
+  const double one = 1, zero = 0;
+  EIGRAD_CHECK(cublasDgemm(cublas_handle(), CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, b, n, a, k, &zero, out, n) ==
+                   CUBLAS_STATUS_SUCCESS,
+               DeviceError, "matmul: cublasDgemm failed");
+}
+#endif
+}  // namespace
+
+template <class T>
+T sum(const T* x, std::int64_t n) {
+  return detail::reduce_index("sum", n, ReadElement<T>{x}, T(0), detail::Plus<T>{});
+}
+
+template <class T>
+void sum_to(const T* x, const Shape& shape, T* out, const Shape& out_shape) {
+  EIGRAD_CHECK(broadcast_shapes(out_shape, shape) == shape, ShapeError, "sum_to: ", to_string(shape),
+               " does not broadcast from ", to_string(out_shape));
+  const Index n_out = numel(out_shape);
+  if (n_out == 1) {  // a full reduction: Thrust's tree, not one element's serial loop
+    const T total = sum(x, numel(shape));
+    copy_from_host(out, &total, 1);
+    return;
+  }
+  SumToElement<T> f{x, out, {1, 1, 1, 1}, {1, 1, 1, 1}, {0, 0, 0, 0}, 1};
+  const int pad_in = kMaxRank - static_cast<int>(shape.size());
+  const int pad_out = kMaxRank - static_cast<int>(out_shape.size());
+  Index s = 1;
+  for (int d = kMaxRank - 1; d >= 0; --d) {
+    const Index in_extent = d >= pad_in ? shape[d - pad_in] : 1;
+    const Index o_extent = d >= pad_out ? out_shape[d - pad_out] : 1;
+    f.out_extent[d] = o_extent;
+    f.reduced_extent[d] = o_extent == in_extent ? 1 : in_extent;
+    f.stride[d] = s;
+    f.reduced_count *= f.reduced_extent[d];
+    s *= in_extent;
+  }
+  detail::for_each_index("sum_to", n_out, f);
+}
+
+template <class T>
+void sum_dim(const T* x, const Shape& shape, std::int64_t dim, T* out) {
+  Shape kept = shape;
+  kept[wrap_dim(dim, static_cast<int>(shape.size()))] = 1;
+  sum_to(x, shape, out, kept);
+}
+
+template <class T>
+void matmul(const T* a, const T* b, T* out, std::int64_t m, std::int64_t k, std::int64_t n) {
+  EIGRAD_CHECK(m >= 0 && k >= 0 && n >= 0, ShapeError, "matmul: negative extent (", m, " x ", k, ") · (", k, " x ",
+               n, ")");
+  if (m == 0 || n == 0) return;
+  if (k == 0) return fill(out, m * n, T(0));
+#if EIGRAD_DEVICE_CUDA
+  constexpr std::int64_t kMaxInt = 2147483647;
+  EIGRAD_CHECK(m <= kMaxInt && k <= kMaxInt && n <= kMaxInt, ShapeError, "matmul: extent beyond cuBLAS's int");
+  detail::record_launch("matmul");
+  gemm(a, b, out, static_cast<int>(m), static_cast<int>(k), static_cast<int>(n));
+#else
+  detail::for_each_index("matmul", m * n, MatmulElement<T>{a, b, out, k, n});
+#endif
+}
+
+#define EIGRAD_INSTANTIATE(T)                                                              \
+  template T sum<T>(const T*, std::int64_t);                                               \
+  template void sum_to<T>(const T*, const Shape&, T*, const Shape&);                       \
+  template void sum_dim<T>(const T*, const Shape&, std::int64_t, T*);                      \
+  template void matmul<T>(const T*, const T*, T*, std::int64_t, std::int64_t, std::int64_t);
+EIGRAD_INSTANTIATE(float)
+EIGRAD_INSTANTIATE(double)
+#undef EIGRAD_INSTANTIATE
+
+}  // namespace eigrad::cuda

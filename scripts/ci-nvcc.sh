@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# CI: compiles and links the CUDA configuration (EIGRAD_DEVICE_BACKEND=CUDA: cuda/*.cu through
+# nvcc, cuBLAS) in build-cuda, the library and the device suite's executables, when the CUDA
+# toolkit is present; says so and succeeds otherwise. Nothing runs: no test needs a GPU.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+nvcc=$(command -v nvcc || true)
+[ -z "$nvcc" ] && [ -x /usr/local/cuda/bin/nvcc ] && nvcc=/usr/local/cuda/bin/nvcc
+if [ -z "$nvcc" ]; then
+  echo "ci-nvcc: no CUDA toolkit (nvcc not found): the CUDA configuration is not compiled"
+  exit 0
+fi
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
+launchers=()
+command -v ccache >/dev/null 2>&1 && launchers=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+cmake -S "$root" -B "$root/build-cuda" -DCMAKE_BUILD_TYPE=Release -DEIGRAD_DEVICE_BACKEND=CUDA \
+      -DCMAKE_CUDA_COMPILER="$nvcc" -DEIGRAD_BUILD_TESTS=ON -DEIGRAD_BUILD_SAMPLES=ON "${launchers[@]}" >/dev/null
+jobs=$(nproc 2>/dev/null || echo 2)
+cmake --build "$root/build-cuda" -j "$jobs" --target eigrad \
+      device_test_storage device_test_kernels device_test_optim device_test_interpreter
+echo "ci-nvcc: the CUDA configuration compiles and links ($("$nvcc" --version | tail -1))"
