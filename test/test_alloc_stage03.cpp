@@ -36,18 +36,23 @@ using Dtypes = boost::mpl::list<float, double>;
 namespace {
 
 /// One step of samples/03_autograd.cpp: the polynomial, the loss, backward, the update under
-/// NoGradGuard and the gradients reset.
+/// NoGradGuard and the gradients reset. Fused is the sample's code as written (tensor
+/// arithmetic fuses by default); Eager spells each op as its eager node, as eigrad ran it
+/// before expressions.
 enum class Mode { Eager, Fused };
 
 template <Mode M, class T>
 void step(const Tensor<T>& x, const Tensor<T>& y, Tensor<T>& a, Tensor<T>& b, Tensor<T>& c, Tensor<T>& d) {
   if constexpr (M == Mode::Eager) {
-    const Tensor<T> y_pred = a + b * x + c * x.pow(2) + d * x.pow(3);
-    const Tensor<T> loss = (y_pred - y).pow(2).sum();
+    using eigrad::detail::eager_binary;
+    using eigrad::detail::eager_pow;
+    const auto add = [](const Tensor<T>& l, const Tensor<T>& r) { return eager_binary<T, ops::Add>(l, r); };
+    const auto mul = [](const Tensor<T>& l, const Tensor<T>& r) { return eager_binary<T, ops::Mul>(l, r); };
+    const Tensor<T> y_pred = add(add(add(a, mul(b, x)), mul(c, eager_pow(x, 2))), mul(d, eager_pow(x, 3)));
+    const Tensor<T> loss = eager_pow(eager_binary<T, ops::Sub>(y_pred, y), 2).sum();
     loss.backward();
   } else {
-    using expr::lazy;
-    const auto y_pred = lazy(a) + lazy(b) * x + lazy(c) * lazy(x).pow(2) + lazy(d) * lazy(x).pow(3);
+    const Tensor<T> y_pred = a + b * x + c * x.pow(2) + d * x.pow(3);
     const Tensor<T> loss = (y_pred - y).pow(2).sum();
     loss.backward();
   }

@@ -7,10 +7,13 @@
 /// always contiguous row-major, and views (reshape, unsqueeze, flatten) share it.
 ///
 /// This header gathers the parts under `eigrad/tensor/`: options, the class, factories,
-/// operators, Eigen interop and printing.
+/// operators, Eigen interop and printing, and the lazy expressions tensor arithmetic returns.
 #include "eigrad/tensor/eigen.hpp"      // IWYU pragma: export
 #include "eigrad/tensor/factories.hpp"  // IWYU pragma: export
 #include "eigrad/tensor/operators.hpp"  // IWYU pragma: export
 #include "eigrad/tensor/options.hpp"    // IWYU pragma: export
 #include "eigrad/tensor/print.hpp"      // IWYU pragma: export
 #include "eigrad/tensor/tensor.hpp"     // IWYU pragma: export
+// Tensor arithmetic returns the lazy expressions of expr/expr.hpp, recorded as Nodes.
+#include "eigrad/expr/expr.hpp"          // IWYU pragma: export
+#include "eigrad/autograd/node.hpp"      // IWYU pragma: export
