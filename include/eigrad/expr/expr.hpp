@@ -700,6 +700,7 @@ Leaf<T> lazy(const Tensor<T>& t) { return Leaf<T>(t); }
 }  // namespace expr
 
 // ------------------------------------------------------------------ Tensor's lazy members
+/// \cond OPERATOR_OVERLOADS
 template <class T>
 expr::Unary<ops::PowScalarRuntime<T>, expr::Leaf<T>> Tensor<T>::pow(double exponent) const {
   return {ops::PowScalarRuntime<T>(exponent), expr::Leaf<T>(*this)};
@@ -735,6 +736,7 @@ EIGRAD_INPLACE_FROM_EXPR(-, Sub, "-=")
 EIGRAD_INPLACE_FROM_EXPR(*, Mul, "*=")
 EIGRAD_INPLACE_FROM_EXPR(/, Div, "/=")
 #undef EIGRAD_INPLACE_FROM_EXPR
+/// \endcond
 
 // ------------------------------------------------------------------ operators
 /// \cond OPERATOR_OVERLOADS
