@@ -7,7 +7,8 @@
 /// always contiguous row-major, and views (reshape, unsqueeze, flatten) share it.
 ///
 /// This header gathers the parts under `eigrad/tensor/`: options, the class, factories,
-/// operators, Eigen interop, printing, comparisons, indexing, reductions and shape ops.
+/// operators, Eigen interop, printing, comparisons, indexing, reductions and shape ops, and the
+/// lazy expressions tensor arithmetic returns.
 #include "eigrad/tensor/compare.hpp"    // IWYU pragma: export
 #include "eigrad/tensor/eigen.hpp"      // IWYU pragma: export
 #include "eigrad/tensor/factories.hpp"  // IWYU pragma: export
@@ -18,3 +19,6 @@
 #include "eigrad/tensor/reductions.hpp" // IWYU pragma: export
 #include "eigrad/tensor/shape_ops.hpp"  // IWYU pragma: export
 #include "eigrad/tensor/tensor.hpp"     // IWYU pragma: export
+// Tensor arithmetic returns the lazy expressions of expr/expr.hpp, recorded as Nodes.
+#include "eigrad/expr/expr.hpp"          // IWYU pragma: export
+#include "eigrad/autograd/node.hpp"      // IWYU pragma: export

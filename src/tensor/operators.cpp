@@ -309,26 +309,28 @@ class TransposeBackward final : public Node<T> {
 }  // namespace
 
 // -------------------------------------------------------------------- members
-template <class T> Tensor<T> Tensor<T>::sin() const { return unary_op<true>(*this, ops::Sin{}); }
-template <class T> Tensor<T> Tensor<T>::cos() const { return unary_op<true>(*this, ops::Cos{}); }
-template <class T> Tensor<T> Tensor<T>::exp() const { return unary_op<true>(*this, ops::Exp{}); }
-template <class T> Tensor<T> Tensor<T>::log() const { return unary_op<true>(*this, ops::Log{}); }
-template <class T> Tensor<T> Tensor<T>::sqrt() const { return unary_op<true>(*this, ops::Sqrt{}); }
-template <class T> Tensor<T> Tensor<T>::abs() const { return unary_op<true>(*this, ops::Abs{}); }
-template <class T> Tensor<T> Tensor<T>::tanh() const { return unary_op<true>(*this, ops::Tanh{}); }
-template <class T> Tensor<T> Tensor<T>::sigmoid() const { return unary_op<true>(*this, ops::Sigmoid{}); }
-template <class T> Tensor<T> Tensor<T>::relu() const { return unary_op<true>(*this, ops::Relu{}); }
+namespace detail {
+template <class T, class Op>
+Tensor<T> eager_unary(const Tensor<T>& a, const Op& op) {
+  return unary_op<true>(a, op);
+}
+
+template <class T, class Op>
+Tensor<T> eager_binary(const Tensor<T>& a, const Tensor<T>& b) {
+  return binary_op<T, Op>(a, b);
+}
 
 template <class T>
-Tensor<T> Tensor<T>::pow(double exponent) const {
-  Tensor<T> y = ops::with_pow_kernel<T>(exponent, [this](auto kernel) {
-    Tensor<T> out = empty<T>(shape(), device());
-    detail::unary(data(), out.data(), numel(), kernel);
+Tensor<T> eager_pow(const Tensor<T>& a, double exponent) {
+  Tensor<T> y = ops::with_pow_kernel<T>(exponent, [&a](auto kernel) {
+    Tensor<T> out = empty<T>(a.shape(), a.device());
+    detail::unary(a.data(), out.data(), a.numel(), kernel);
     return out;
   });
-  if (!autograd::any_requires_grad<T>({this})) return y;
-  return autograd::record<T>(y, std::make_shared<PowScalarBackward<T>>(*this, exponent), {this});
+  if (!autograd::any_requires_grad<T>({&a})) return y;
+  return autograd::record<T>(y, std::make_shared<PowScalarBackward<T>>(a, exponent), {&a});
 }
+}  // namespace detail
 
 template <class T>
 Tensor<T> Tensor<T>::pow(const Tensor& exponent) const {
@@ -406,22 +408,6 @@ Tensor<T> Tensor<T>::t() const {
 
 // -------------------------------------------------------------------- free functions
 template <class T>
-Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op<T, ops::Add>(a, b);
-}
-template <class T>
-Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op<T, ops::Sub>(a, b);
-}
-template <class T>
-Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op<T, ops::Mul>(a, b);
-}
-template <class T>
-Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b) {
-  return binary_op<T, ops::Div>(a, b);
-}
-template <class T>
 Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b) {
   return binary_op<T, ops::Maximum>(a, b);
 }
@@ -429,8 +415,6 @@ template <class T>
 Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b) {
   return binary_op<T, ops::Minimum>(a, b);
 }
-template <class T>
-Tensor<T> operator-(const Tensor<T>& a) { return unary_op(a, ops::Neg{}); }
 template <class T>
 Tensor<T> add_scalar(const Tensor<T>& a, T s) { return unary_op(a, ops::AddScalar<T>{{}, s}); }
 template <class T>
@@ -453,11 +437,11 @@ Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
 }
 
 #define EIGRAD_INSTANTIATE_OPS(T)                                              \
-  template Tensor<T> operator+ <T>(const Tensor<T>&, const Tensor<T>&);        \
-  template Tensor<T> operator- <T>(const Tensor<T>&, const Tensor<T>&);        \
-  template Tensor<T> operator* <T>(const Tensor<T>&, const Tensor<T>&);        \
-  template Tensor<T> operator/ <T>(const Tensor<T>&, const Tensor<T>&);        \
-  template Tensor<T> operator- <T>(const Tensor<T>&);                          \
+  template Tensor<T> detail::eager_binary<T, ops::Add>(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> detail::eager_binary<T, ops::Sub>(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> detail::eager_binary<T, ops::Mul>(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> detail::eager_binary<T, ops::Div>(const Tensor<T>&, const Tensor<T>&); \
+  template Tensor<T> detail::eager_pow<T>(const Tensor<T>&, double);           \
   template Tensor<T> maximum<T>(const Tensor<T>&, const Tensor<T>&);           \
   template Tensor<T> minimum<T>(const Tensor<T>&, const Tensor<T>&);           \
   template Tensor<T> add_scalar<T>(const Tensor<T>&, T);                       \
@@ -468,16 +452,15 @@ Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
   template Tensor<T> rdiv_scalar<T>(const Tensor<T>&, T);                      \
   template Tensor<T> pow<T>(T, const Tensor<T>&);                              \
   template Tensor<T> clamp<T>(const Tensor<T>&, T, T);                         \
-  template Tensor<T> Tensor<T>::sin() const;                                   \
-  template Tensor<T> Tensor<T>::cos() const;                                   \
-  template Tensor<T> Tensor<T>::exp() const;                                   \
-  template Tensor<T> Tensor<T>::log() const;                                   \
-  template Tensor<T> Tensor<T>::sqrt() const;                                  \
-  template Tensor<T> Tensor<T>::abs() const;                                   \
-  template Tensor<T> Tensor<T>::tanh() const;                                  \
-  template Tensor<T> Tensor<T>::sigmoid() const;                               \
-  template Tensor<T> Tensor<T>::relu() const;                                  \
-  template Tensor<T> Tensor<T>::pow(double) const;                             \
+  template Tensor<T> detail::eager_unary<T, ops::Sin>(const Tensor<T>&, const ops::Sin&); \
+  template Tensor<T> detail::eager_unary<T, ops::Cos>(const Tensor<T>&, const ops::Cos&); \
+  template Tensor<T> detail::eager_unary<T, ops::Exp>(const Tensor<T>&, const ops::Exp&); \
+  template Tensor<T> detail::eager_unary<T, ops::Log>(const Tensor<T>&, const ops::Log&); \
+  template Tensor<T> detail::eager_unary<T, ops::Sqrt>(const Tensor<T>&, const ops::Sqrt&); \
+  template Tensor<T> detail::eager_unary<T, ops::Abs>(const Tensor<T>&, const ops::Abs&); \
+  template Tensor<T> detail::eager_unary<T, ops::Tanh>(const Tensor<T>&, const ops::Tanh&); \
+  template Tensor<T> detail::eager_unary<T, ops::Sigmoid>(const Tensor<T>&, const ops::Sigmoid&); \
+  template Tensor<T> detail::eager_unary<T, ops::Relu>(const Tensor<T>&, const ops::Relu&); \
   template Tensor<T> Tensor<T>::pow(const Tensor<T>&) const;                   \
   template Tensor<T> Tensor<T>::sum() const;                                   \
   template Tensor<T> Tensor<T>::sum(std::int64_t, bool) const;                 \

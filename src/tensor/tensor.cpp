@@ -81,27 +81,27 @@ Tensor<T>::Tensor(Storage<T> storage, Shape shape, std::int64_t offset)
 
 template <class T>
 void Tensor<T>::check_defined(const char* what) const {
-  EIGRAD_CHECK(impl_, ValueError, what, " called on an undefined tensor");
+  EIGRAD_CHECK(impl(), ValueError, what, " called on an undefined tensor");
 }
 
 template <class T>
 void Tensor<T>::check_inplace(const char* what) const {
   check_defined(what);
-  if (impl_->requires_grad && GradMode::is_enabled()) {
-    EIGRAD_CHECK(impl_->grad_fn, AutogradError, "a leaf tensor of shape ", to_string(impl_->shape),
+  if (impl()->requires_grad && GradMode::is_enabled()) {
+    EIGRAD_CHECK(impl()->grad_fn, AutogradError, "a leaf tensor of shape ", to_string(impl()->shape),
                  " that requires grad is used in the in-place operation ", what,
                  "; do the update inside an eigrad::NoGradGuard");
     EIGRAD_FAIL(AutogradError, "the in-place operation ", what, " on a non-leaf tensor of shape ",
-                to_string(impl_->shape), " that requires grad would not be recorded; use the out-of-place operation");
+                to_string(impl()->shape), " that requires grad would not be recorded; use the out-of-place operation");
   }
-  impl_->storage.bump_version();
+  impl()->storage.bump_version();
 }
 
 // -------------------------------------------------------------------- metadata
 template <class T>
 const Shape& Tensor<T>::shape() const {
   check_defined("shape()");
-  return impl_->shape;
+  return impl()->shape;
 }
 
 template <class T>
@@ -115,25 +115,25 @@ std::int64_t Tensor<T>::numel() const { return eigrad::numel(shape()); }
 template <class T>
 const Device& Tensor<T>::device() const {
   check_defined("device()");
-  return impl_->storage.device();
+  return impl()->storage.device();
 }
 
 template <class T>
 const Storage<T>& Tensor<T>::storage() const {
   check_defined("storage()");
-  return impl_->storage;
+  return impl()->storage;
 }
 
 template <class T>
 std::int64_t Tensor<T>::storage_offset() const {
   check_defined("storage_offset()");
-  return impl_->offset;
+  return impl()->offset;
 }
 
 template <class T>
 T* Tensor<T>::data() const {
   check_defined("data()");
-  return impl_->storage.data() + impl_->offset;
+  return impl()->storage.data() + impl()->offset;
 }
 
 template <class T>
@@ -160,30 +160,30 @@ std::vector<T> Tensor<T>::to_vector() const {
 
 // -------------------------------------------------------------------- autograd state
 template <class T>
-bool Tensor<T>::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor<T>::requires_grad() const { return impl() && impl()->requires_grad; }
 
 template <class T>
 Tensor<T>& Tensor<T>::requires_grad_(bool requires) {
   check_defined("requires_grad_()");
-  EIGRAD_CHECK(!impl_->grad_fn || requires, AutogradError, "requires_grad_(false) on a non-leaf tensor of shape ",
+  EIGRAD_CHECK(!impl()->grad_fn || requires, AutogradError, "requires_grad_(false) on a non-leaf tensor of shape ",
                to_string(shape()), "; use detach() to get a tensor outside the graph");
-  impl_->requires_grad = requires || impl_->grad_fn != nullptr;
+  impl()->requires_grad = requires || impl()->grad_fn != nullptr;
   return *this;
 }
 
 template <class T>
 Tensor<T>& Tensor<T>::grad() const {
   check_defined("grad()");
-  return impl_->grad;
+  return impl()->grad;
 }
 
 template <class T>
 void Tensor<T>::set_data(const Tensor& data) const {
   check_defined("set_data()");
   EIGRAD_CHECK(data.defined(), ValueError, "set_data() needs a defined tensor, got an undefined one");
-  impl_->storage = data.storage();
-  impl_->offset = data.storage_offset();
-  impl_->shape = data.shape();
+  impl()->storage = data.storage();
+  impl()->offset = data.storage_offset();
+  impl()->shape = data.shape();
 }
 
 template <class T>
@@ -191,42 +191,42 @@ void Tensor<T>::set_grad(const Tensor& grad) const {
   check_defined("set_grad()");
   EIGRAD_CHECK(!grad.defined() || grad.shape() == shape(), ShapeError, "set_grad: gradient of shape ",
                to_string(grad.shape()), " for a tensor of shape ", to_string(shape()));
-  impl_->grad = grad;
+  impl()->grad = grad;
 }
 
 template <class T>
 bool Tensor<T>::is_leaf() const {
   check_defined("is_leaf()");
-  return impl_->grad_fn == nullptr;
+  return impl()->grad_fn == nullptr;
 }
 
 template <class T>
 void Tensor<T>::retain_grad() const {
   check_defined("retain_grad()");
-  EIGRAD_CHECK(impl_->requires_grad, AutogradError, "retain_grad() on a tensor of shape ", to_string(shape()),
+  EIGRAD_CHECK(impl()->requires_grad, AutogradError, "retain_grad() on a tensor of shape ", to_string(shape()),
                " that does not require grad");
-  if (impl_->grad_fn) {
-    detail::Internals::retained_output(*impl_->grad_fn) = impl_;
-    impl_->retains_grad = true;
+  if (impl()->grad_fn) {
+    detail::Internals::retained_output(*impl()->grad_fn) = impl();
+    impl()->retains_grad = true;
   }
 }
 
 template <class T>
 bool Tensor<T>::retains_grad() const {
-  return impl_ && (impl_->retains_grad || (impl_->requires_grad && !impl_->grad_fn));
+  return impl() && (impl()->retains_grad || (impl()->requires_grad && !impl()->grad_fn));
 }
 
 template <class T>
 const std::shared_ptr<Node<T>>& Tensor<T>::grad_fn() const {
   check_defined("grad_fn()");
-  return impl_->grad_fn;
+  return impl()->grad_fn;
 }
 
 template <class T>
 void Tensor<T>::set_grad_fn(std::shared_ptr<Node<T>> node) const {
   check_defined("set_grad_fn()");
-  impl_->grad_fn = std::move(node);
-  impl_->requires_grad = impl_->grad_fn != nullptr || impl_->requires_grad;
+  impl()->grad_fn = std::move(node);
+  impl()->requires_grad = impl()->grad_fn != nullptr || impl()->requires_grad;
 }
 
 template <class T>
@@ -238,19 +238,19 @@ void Tensor<T>::backward(const Tensor& gradient, bool retain_graph) const {
 template <class T>
 Tensor<T> Tensor<T>::detach() const {
   check_defined("detach()");
-  return Tensor(impl_->storage, impl_->shape, impl_->offset);
+  return Tensor(impl()->storage, impl()->shape, impl()->offset);
 }
 
 template <class T>
 std::uint64_t Tensor<T>::version() const {
   check_defined("version()");
-  return impl_->storage.version();
+  return impl()->storage.version();
 }
 
 template <class T>
 void Tensor<T>::mark_modified() const {
   check_defined("mark_modified()");
-  impl_->storage.bump_version();
+  impl()->storage.bump_version();
 }
 
 
@@ -279,7 +279,7 @@ Tensor<T> Tensor<T>::reshape(Shape new_shape) const {
   EIGRAD_CHECK(eigrad::numel(new_shape) == n && (infer < 0 || new_shape[infer] >= 0), ShapeError,
                "cannot reshape a tensor of shape ", to_string(shape()), " (", n, " elements) to ",
                to_string(new_shape));
-  Tensor out(impl_->storage, std::move(new_shape), impl_->offset);
+  Tensor out(impl()->storage, std::move(new_shape), impl()->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "ViewBackward0"), {this});
 }
 
@@ -288,7 +288,7 @@ Tensor<T> Tensor<T>::unsqueeze(std::int64_t dim) const {
   const int d = wrap_dim(dim, this->dim() + 1);  // the new dimension's index in the result
   Shape s = shape();
   s.insert(s.begin() + d, 1);
-  Tensor out(impl_->storage, std::move(s), impl_->offset);
+  Tensor out(impl()->storage, std::move(s), impl()->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "UnsqueezeBackward0"), {this});
 }
 
@@ -298,7 +298,7 @@ Tensor<T> Tensor<T>::squeeze(std::int64_t dim) const {
   if (this->dim() == 0 || shape()[d] != 1) return *this;
   Shape s = shape();
   s.erase(s.begin() + d);
-  Tensor out(impl_->storage, std::move(s), impl_->offset);
+  Tensor out(impl()->storage, std::move(s), impl()->offset);
   return autograd::record<T>(out, std::make_shared<ReshapeBackward<T>>(shape(), "SqueezeBackward1"), {this});
 }
 

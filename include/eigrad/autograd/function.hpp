@@ -74,14 +74,18 @@ template <class T, class... Rest>
 struct first_tensor_scalar<Tensor<T>, Rest...> {
   using type = T;
 };
+template <class A>
+struct tensor_scalar {
+  using type = typename A::Scalar;
+};
 template <class A, class... Rest>
-struct first_tensor_scalar<A, Rest...> {
-  using type = typename first_tensor_scalar<Rest...>::type;
+struct first_tensor_scalar<A, Rest...> {  // an expression (a class derived from Tensor) counts as one
+  using type = typename std::conditional_t<is_tensor_like_v<A>, tensor_scalar<A>, first_tensor_scalar<Rest...>>::type;
 };
 
 template <class T, class A>
 void collect_tensor(std::vector<Tensor<T>>& out, const A& a) {
-  if constexpr (is_tensor<std::decay_t<A>>::value) out.push_back(a);
+  if constexpr (is_tensor<std::decay_t<A>>::value || is_tensor_like_v<A>) out.push_back(a);
 }
 
 /// The graph node of one call of a custom Function: backward is the user's.

@@ -28,7 +28,7 @@ struct TensorImpl {
 struct Internals {
   /// The state behind \p t (null for an undefined tensor).
   template <class T>
-  static const std::shared_ptr<TensorImpl<T>>& impl(const Tensor<T>& t) { return t.impl_; }
+  static const std::shared_ptr<TensorImpl<T>>& impl(const Tensor<T>& t) { return t.impl(); }
 
   /// The tensor whose gradient \p node keeps (see Tensor::retain_grad), while it lives.
   template <class T>

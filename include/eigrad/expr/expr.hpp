@@ -1,22 +1,25 @@
 #pragma once
 /// \file expr/expr.hpp
 /// \brief Lazy elementwise expressions over tensors, evaluated in one pass and recorded as
-///        one fused autograd node per statement.
+///        one fused autograd node per statement: what tensor arithmetic returns.
 ///
-/// `expr::lazy(t)` starts an expression; arithmetic with tensors, scalars and other
-/// expressions, pow() and the unary math functions build a tree whose operands are held by
-/// value (tensors by handle), so `auto e = lazy(a) + b * x;` stays valid after the statement.
-/// Nothing is computed until the expression is materialised: converted to a Tensor, or
-/// reduced by sum(), mean() or item(). Materialising runs one loop over the elements; with
+/// Arithmetic between tensors, expressions and numbers, `pow` with a real exponent and the
+/// elementwise math functions build a tree whose operands are held by value (tensors by
+/// handle), so `auto e = a + b * x;` stays valid after the statement. Every expression IS a
+/// Tensor (its class derives from Tensor<T>, through the CRTP base Expr): handed to anything
+/// that takes a `const Tensor<T>&` (including templates deducing T) or converted to a Tensor, it
+/// is evaluated once and keeps the result. Evaluating runs one loop over the elements; with
 /// grad on it records ONE node (FusedBackward) that saves only the leaves and whose backward
 /// computes the adjoint of every leaf in one more loop, summing the adjoints of one-element
-/// leaves in that same loop. Operands must have one shape, or one element (a scalar tensor
-/// broadcast against the rest); other broadcasts throw ShapeError when the expression is
-/// built (use the eager ops for them). Every op is an entry of the op table
+/// leaves in that same loop; `sum()`, `mean()` and the `nn` losses reduce in the same pass.
+/// Operands must have one shape, or one element (a scalar tensor broadcast against the rest);
+/// a binary op over other shapes runs the eager op at once (full broadcasting, its own node)
+/// and becomes a leaf of the expression above it. Every op is an entry of the op table
 /// (include/eigrad/ops/), so fused and eager results agree to rounding (doc/design.md).
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,89 +28,182 @@
 #include <vector>
 
 #include "eigrad/autograd/grad_mode.hpp"
-#include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/ops/elementwise.hpp"
 #include "eigrad/ops/pow.hpp"
-#include "eigrad/tensor.hpp"
+#include "eigrad/tensor/factories.hpp"
+#include "eigrad/tensor/operators.hpp"
+#include "eigrad/tensor/tensor.hpp"
 
-namespace eigrad::expr {
+namespace eigrad {
 
-/// CRTP base of every expression type: the methods that build bigger expressions from it.
-template <class Derived>
+namespace autograd {
+// Declared in autograd/node.hpp, which includes this header through tensor.hpp.
+template <class T>
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vector<Tensor<T>>& inputs);
+}  // namespace autograd
+
+/// True for Tensor<float>, Tensor<double> and the classes derived from them (the expressions).
+template <class X>
+inline constexpr bool is_tensor_like_v =
+    std::is_base_of_v<Tensor<float>, std::decay_t<X>> || std::is_base_of_v<Tensor<double>, std::decay_t<X>>;
+
+namespace expr {
+
+/// CRTP base of every expression type: a Tensor<T> that evaluates itself when first used as
+/// one, and the methods that build bigger expressions from it.
+template <class Derived, class T>
 class Expr;
 
 namespace detail {
+template <class E, class = void>
+struct is_expr : std::false_type {};
 template <class E>
-struct is_expr : std::is_base_of<Expr<E>, E> {};
-/// The shape every rank-0 constant reports.
-inline const Shape& scalar_shape() {
-  static const Shape empty;
-  return empty;
-}
+struct is_expr<E, std::void_t<typename E::ExprTag>> : std::true_type {};
 }  // namespace detail
 
 /// True for the expression types of this header.
 template <class E>
 inline constexpr bool is_expr_v = detail::is_expr<std::decay_t<E>>::value;
 
-/// A tensor operand, held by handle.
-template <class T>
-class Leaf : public Expr<Leaf<T>> {
+/// How a fused evaluation reduces its elements: none (the result has the expression's shape),
+/// sum, or mean.
+enum class Reduction { None, Sum, Mean };
+
+namespace detail {
+template <class E>
+Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name = nullptr);
+/// Whether entry \p Op's gradient reads its operands' or its output's values (then every value
+/// below it enters the gradients, and changing a leaf there in place must be refused).
+template <class Op>
+constexpr bool reads_values() {
+  if constexpr (std::is_base_of_v<ops::Saves<false, false>, Op>) return false;
+  return true;
+}
+}  // namespace detail
+
+template <class Derived, class T>
+class Expr : public Tensor<T> {
  public:
   /// Element type.
   using Scalar = T;
-  /// Number of tensor operands in the tree.
-  static constexpr int leaves = 1;
-  /// A leaf holding a handle of \p t.
-  explicit Leaf(Tensor<T> t) : t_(std::move(t)) {}
-  /// The tensor's shape.
-  const Shape& shape() const { return t_.shape(); }
-  /// Calls \p f with each tensor operand, left to right.
-  template <class F>
-  void for_each_leaf(F&& f) const { f(t_); }
+  /// Marks the expression types.
+  using ExprTag = void;
+
+  /// A copy of the tree (and of the result, if \p other was evaluated); evaluates nothing.
+  Expr(const Expr& other) : Tensor<T>(other, &Expr::evaluate_base) {}
+  /// Same as the copy.
+  Expr(Expr&& other) noexcept : Tensor<T>(other, &Expr::evaluate_base) {}
+  /// Not assignable: an expression stands for one computation.
+  Expr& operator=(const Expr&) = delete;
+  /// Not assignable.
+  Expr& operator=(Expr&&) = delete;
+  /// Releases the operands.
+  ~Expr() = default;
+
+  /// The expression itself.
+  const Derived& self() const { return static_cast<const Derived&>(*this); }
+  /// Whether it was evaluated (its result is then one tensor operand of any larger expression).
+  bool evaluated() const { return Tensor<T>::evaluated(); }
+  /// The result as a tensor (evaluated now if it was not yet).
+  const Tensor<T>& as_tensor() const {
+    (void)Tensor<T>::defined();  // evaluates
+    return *this;
+  }
+  /// The result's shape, known without evaluating.
+  const Shape& shape() const { return evaluated() ? Tensor<T>::shape() : self().expr_shape(); }
+  /// Number of elements, known without evaluating.
+  std::int64_t numel() const { return eigrad::numel(shape()); }
+  /// Rank, known without evaluating.
+  int dim() const { return static_cast<int>(shape().size()); }
+
+  using Tensor<T>::sum;
+  using Tensor<T>::mean;
+  using Tensor<T>::pow;
+  /// Sum of all elements (rank 0), computed in the same pass (one node: SumBackward0).
+  Tensor<T> sum() const { return evaluated() ? Tensor<T>::sum() : detail::evaluate(self(), Reduction::Sum); }
+  /// Mean of all elements (rank 0), computed in the same pass (one node: MeanBackward0).
+  Tensor<T> mean() const { return evaluated() ? Tensor<T>::mean() : detail::evaluate(self(), Reduction::Mean); }
+  /// Elementwise power with a real exponent.
+  Unary<ops::PowScalarRuntime<T>, Derived> pow(double e) const { return {ops::PowScalarRuntime<T>(e), self()}; }
+  /// Elementwise sine.
+  Unary<ops::Sin, Derived> sin() const { return {{}, self()}; }
+  /// Elementwise cosine.
+  Unary<ops::Cos, Derived> cos() const { return {{}, self()}; }
+  /// Elementwise exponential.
+  Unary<ops::Exp, Derived> exp() const { return {{}, self()}; }
+  /// Elementwise natural logarithm.
+  Unary<ops::Log, Derived> log() const { return {{}, self()}; }
+  /// Elementwise square root.
+  Unary<ops::Sqrt, Derived> sqrt() const { return {{}, self()}; }
+  /// Elementwise absolute value.
+  Unary<ops::Abs, Derived> abs() const { return {{}, self()}; }
+  /// Elementwise hyperbolic tangent.
+  Unary<ops::Tanh, Derived> tanh() const { return {{}, self()}; }
+  /// Elementwise logistic sigmoid.
+  Unary<ops::Sigmoid, Derived> sigmoid() const { return {{}, self()}; }
+  /// Elementwise max(x, 0).
+  Unary<ops::Relu, Derived> relu() const { return {{}, self()}; }
+  /// Evaluates now (one pass, one node) and returns the result.
+  Tensor<T> eval() const { return as_tensor(); }
+
+ protected:
+  Expr() : Tensor<T>(&Expr::evaluate_base) {}
+  /// A leaf: the expression that is \p t.
+  explicit Expr(const Tensor<T>& t) : Tensor<T>(Tensor<T>(t), &Expr::evaluate_base) {}
+  /// Stores \p result as the value (the eager fallback of a binary op).
+  void set_result(const Tensor<T>& result) const { this->set_evaluated(result); }
 
  private:
-  Tensor<T> t_;
+  static void evaluate_base(const Tensor<T>& base) {
+    if constexpr (std::is_same_v<Derived, Leaf<T>>) return;  // an undefined tensor stays undefined
+    const Derived& e = static_cast<const Derived&>(base);
+    e.set_evaluated(detail::evaluate(e, Reduction::None));
+  }
 };
 
-/// A number operand (rank 0, no gradient).
+/// A tensor operand, held by handle.
 template <class T>
-class Constant : public Expr<Constant<T>> {
+class Leaf : public Expr<Leaf<T>, T> {
  public:
-  /// Element type.
-  using Scalar = T;
-  /// Number of tensor operands in the tree.
-  static constexpr int leaves = 0;
-  /// The constant \p v.
-  explicit Constant(T v) : v_(v) {}
-  /// Rank 0.
-  const Shape& shape() const { return detail::scalar_shape(); }
-  /// No tensor operands.
+  /// Most tensor operands in the tree.
+  static constexpr int leaves = 1;
+  /// A leaf holding a handle of \p t.
+  explicit Leaf(const Tensor<T>& t) : Expr<Leaf<T>, T>(t) {}
+  /// The tensor's shape.
+  const Shape& expr_shape() const { return Tensor<T>::shape(); }
+  /// Calls \p f(tensor, parent, needed) with each tensor operand, left to right: \p parent
+  /// names the op reading it, \p needed says whether its values enter the gradients.
   template <class F>
-  void for_each_leaf(F&&) const {}
-  /// The value.
-  T value() const { return v_; }
-
- private:
-  T v_;
+  void visit_leaves(F&& f, const char* parent, bool needed) const { f(this->as_tensor(), parent, needed); }
+  /// Drops the handle (a fused node's copy of the tree reads its leaves from elsewhere).
+  void strip_handles() const { this->set_result(Tensor<T>()); }
 };
 
 /// A one-operand op-table entry \p Op applied to expression \p A.
 template <class Op, class A>
-class Unary : public Expr<Unary<Op, A>> {
+class Unary : public Expr<Unary<Op, A>, typename A::Scalar> {
  public:
   /// Element type.
   using Scalar = typename A::Scalar;
-  /// Number of tensor operands in the tree.
+  /// Most tensor operands in the tree.
   static constexpr int leaves = A::leaves;
   /// op(a).
   Unary(const Op& op, A a) : op_(op), a_(std::move(a)) {}
   /// The operand's shape.
-  const Shape& shape() const { return a_.shape(); }
-  /// Calls \p f with each tensor operand, left to right.
+  const Shape& expr_shape() const { return a_.shape(); }
+  /// Calls \p f(tensor, parent, needed) with each tensor operand, left to right (the result,
+  /// once evaluated).
   template <class F>
-  void for_each_leaf(F&& f) const { a_.for_each_leaf(f); }
+  void visit_leaves(F&& f, const char* parent, bool needed) const {
+    if (this->evaluated()) f(this->as_tensor(), parent, needed);
+    else a_.visit_leaves(f, Op::name, needed || detail::reads_values<Op>());
+  }
+  /// Drops the tensor handles below (an evaluated result is kept as a detached view).
+  void strip_handles() const {
+    if (this->evaluated()) this->set_result(this->as_tensor().detach());
+    else a_.strip_handles();
+  }
   /// The entry.
   const Op& op() const { return op_; }
   /// The operand.
@@ -119,37 +215,49 @@ class Unary : public Expr<Unary<Op, A>> {
 };
 
 /// A two-operand op-table entry \p Op applied to \p A and \p B (equal shapes, or one of them
-/// with one element).
+/// with one element; other shapes run the eager op when the node is built).
 template <class Op, class A, class B>
-class Binary : public Expr<Binary<Op, A, B>> {
+class Binary : public Expr<Binary<Op, A, B>, typename A::Scalar> {
  public:
   /// Element type.
   using Scalar = typename A::Scalar;
   static_assert(std::is_same_v<Scalar, typename B::Scalar>, "operands of one element type");
-  /// Number of tensor operands in the tree.
+  /// Most tensor operands in the tree.
   static constexpr int leaves = A::leaves + B::leaves;
-  /// op(a, b); ShapeError naming both shapes unless they are equal or one has one element.
+  /// op(a, b). ShapeError naming both shapes when they do not broadcast.
   Binary(A a, B b) : a_(std::move(a)), b_(std::move(b)) {
     const Shape& sa = a_.shape();
     const Shape& sb = b_.shape();
-    if (sa == sb || (numel(sb) == 1 && sb.size() <= sa.size())) {
+    if (sa == sb || (eigrad::numel(sb) == 1 && sb.size() <= sa.size())) {
       shape_ = &sa;
-    } else if (numel(sa) == 1 && sa.size() <= sb.size()) {
+    } else if (eigrad::numel(sa) == 1 && sa.size() <= sb.size()) {
       shape_ = &sb;
     } else {
-      const Shape out = broadcast_shapes(sa, sb);  // ShapeError naming both when they do not fit
-      EIGRAD_FAIL(ShapeError, "fused expression: operands of shapes ", to_string(sa), " and ", to_string(sb),
-                  " broadcast to ", to_string(out),
-                  "; an expression takes operands of one shape and one-element operands (use the eager ops)");
+      // Shapes one loop cannot take: the eager op broadcasts them (ShapeError if it cannot).
+      this->set_result(eigrad::detail::eager_binary<Scalar, Op>(a_.as_tensor(), b_.as_tensor()));
     }
   }
   /// The result's shape.
-  const Shape& shape() const { return *shape_; }
-  /// Calls \p f with each tensor operand, left to right.
+  const Shape& expr_shape() const { return *shape_; }
+  /// Calls \p f(tensor, parent, needed) with each tensor operand, left to right (the result,
+  /// once evaluated).
   template <class F>
-  void for_each_leaf(F&& f) const {
-    a_.for_each_leaf(f);
-    b_.for_each_leaf(f);
+  void visit_leaves(F&& f, const char* parent, bool needed) const {
+    if (this->evaluated()) {
+      f(this->as_tensor(), parent, needed);
+    } else {
+      a_.visit_leaves(f, Op::name, needed || detail::reads_values<Op>());
+      b_.visit_leaves(f, Op::name, needed || detail::reads_values<Op>());
+    }
+  }
+  /// Drops the tensor handles below (an evaluated result is kept as a detached view).
+  void strip_handles() const {
+    if (this->evaluated()) {
+      this->set_result(this->as_tensor().detach());
+    } else {
+      a_.strip_handles();
+      b_.strip_handles();
+    }
   }
   /// The left operand.
   const A& left() const { return a_; }
@@ -159,76 +267,66 @@ class Binary : public Expr<Binary<Op, A, B>> {
  private:
   A a_;
   B b_;
-  const Shape* shape_ = nullptr;  // the shape of a tensor operand (kept alive by its handle)
+  const Shape* shape_ = nullptr;  // an operand's shape, in a TensorImpl its handle keeps alive
 };
 
 namespace detail {
 
-/// The expression for an operand: itself, a Leaf for a tensor, a Constant for a number.
-template <class T, class E>
-decltype(auto) as_expr(const E& e) {
-  if constexpr (is_expr_v<E>) {
-    return (e);
-  } else if constexpr (std::is_arithmetic_v<E>) {
-    return Constant<T>(static_cast<T>(e));
+/// The expression for a tensor operand: itself if it is one, else a Leaf holding it.
+template <class X>
+auto as_operand(const X& x) {
+  if constexpr (is_expr_v<X>) {
+    return x;
   } else {
-    return Leaf<T>(e);
+    return Leaf<typename X::Scalar>(x);
   }
 }
-
-template <class E>
-struct scalar_of {
-  using type = typename E::Scalar;
-};
-template <class T>
-struct scalar_of<Tensor<T>> {
-  using type = T;
-};
+template <class X>
+using operand_t = decltype(as_operand(std::declval<const X&>()));
 
 // ------------------------------------------------------------------ evaluators
-// An evaluator mirrors its expression for one materialisation and works a block of up to
-// kBlock elements at a time: fwd(i0, m) leaves the block's values at vp[0 .. m), bwd(i0, m,
-// adj) sends their adjoints down to the leaves. Each step is a loop of kBlock lanes (a
-// constant trip count: the compiler vectorises it without remainder code), the last, short
-// block padded; only the leaves store or sum the first m. A branch (a pow kernel, a subtree
-// without adjoints) is taken once per block, never per element.
+// An evaluator mirrors its expression for one evaluation and works a block of up to kBlock
+// elements at a time: fwd(i0, m) leaves the block's values at vp[0 .. m), bwd(i0, m, adj)
+// sends their adjoints down to the leaves. Each step is a loop of kBlock lanes (a constant
+// trip count: the compiler vectorises it without remainder code), the last, short block
+// padded; only the leaves store or sum the first m. A branch (a pow kernel, a subtree without
+// adjoints, a subexpression evaluated before: a leaf) is taken once per block, never per element.
 
 /// Elements per block.
 constexpr int kBlock = 32;
 
-template <class E>
-struct Eval;
-
 /// Where the evaluators read the leaves and add their adjoints: one slot per leaf.
 template <class T, int N>
 struct LeafSlots {
-  std::array<const T*, (N > 0 ? N : 1)> data{};          ///< elements
-  std::array<std::int64_t, (N > 0 ? N : 1)> stride{};    ///< 1, or 0 for a one-element leaf
-  std::array<T*, (N > 0 ? N : 1)> grad{};                ///< adjoint destination
-  std::array<std::int64_t, (N > 0 ? N : 1)> grad_stride{};  ///< 1 (a buffer) or 0 (a sum)
+  std::array<const T*, N> data{};               ///< elements
+  std::array<std::int64_t, N> stride{};         ///< 1, or 0 for a one-element leaf
+  std::array<T*, N> grad{};                     ///< adjoint destination
+  std::array<std::int64_t, N> grad_stride{};    ///< 1 (a buffer) or 0 (a sum)
 };
 
+/// A tensor operand's part of an evaluator: reads its block and takes its adjoint.
 template <class T>
-struct Eval<Leaf<T>> {
-  const T* data;
-  bool full_read;  // one value per element (else one value broadcast)
-  T* grad;         // the adjoint buffer of a full-size leaf
-  bool full;       // full-size leaf wanting an adjoint; otherwise the adjoints are summed in acc
-  bool active;     // an adjoint is wanted here
-  int slot;
-  T acc = 0;       // a one-element leaf's adjoint, summed in element order
-  const T* vp;
-  T v[kBlock];
+struct LeafEval {
+  const T* data = nullptr;
+  bool full_read = false;  // one value per element (else one value broadcast)
+  T* grad = nullptr;       // the adjoint buffer of a full-size leaf
+  bool full = false;       // full-size leaf wanting an adjoint; otherwise the adjoints are summed in acc
+  bool active = false;     // an adjoint is wanted here
+  int slot = -1;
+  T acc = -T(0);  // a one-element leaf's adjoint, summed in element order (-0: a sum of -0 stays -0)
   template <int N>
-  Eval(const Leaf<T>&, const LeafSlots<T, N>& s, int& k)
-      : data(s.data[k]), full_read(s.stride[k] == 1), grad(s.grad[k]), full(s.grad_stride[k] == 1),
-        active(s.grad[k] != nullptr), slot(k), vp(v) {
+  void bind(const LeafSlots<T, N>& s, int& k, T* v) {
+    data = s.data[k];
+    full_read = s.stride[k] == 1;
+    grad = s.grad[k];
+    full = s.grad_stride[k] == 1;
+    active = s.grad[k] != nullptr;
+    slot = k++;
     if (!full_read)
       for (int j = 0; j < kBlock; ++j) v[j] = data[0];
-    ++k;
   }
-  void fwd(std::int64_t i0, int m) {
-    if (!full_read) return;  // vp stays at the broadcast value
+  void fwd(std::int64_t i0, int m, const T*& vp, T* v) const {
+    if (!full_read) return;  // v holds the broadcast value
     if (m == kBlock) {
       vp = data + i0;
       return;
@@ -238,10 +336,12 @@ struct Eval<Leaf<T>> {
     for (int j = 0; j < kBlock; ++j) v[j] = data[i0 + (j < m ? j : 0)];
     vp = v;
   }
+  // Each occurrence of a tensor in the tree is a leaf of its own, given one adjoint per
+  // element: stored, not added to zeros (0 + -0 would lose the sign).
   void bwd(std::int64_t i0, int m, const T* adj) {
     if (full) {
       T* g = grad + i0;
-      for (int j = 0; j < m; ++j) g[j] += adj[j];
+      for (int j = 0; j < m; ++j) g[j] = adj[j];
     } else {
       for (int j = 0; j < m; ++j) acc += adj[j];
     }
@@ -252,19 +352,33 @@ struct Eval<Leaf<T>> {
   }
 };
 
+template <class E>
+struct Eval;
+
+/// What every evaluator holds: its block of values, and its leaf part when its expression
+/// was evaluated before (a materialised subexpression reads as a tensor operand).
 template <class T>
-struct Eval<Constant<T>> {
-  static constexpr bool active = false;
+struct EvalBase {
+  bool is_leaf;
+  LeafEval<T> leaf;
+  bool active = false;
   const T* vp;
   T v[kBlock];
+  explicit EvalBase(bool as_leaf) : is_leaf(as_leaf), vp(v) {}
+};
+
+template <class T>
+struct Eval<Leaf<T>> : EvalBase<T> {
   template <int N>
-  Eval(const Constant<T>& c, const LeafSlots<T, N>&, int&) : vp(v) {
-    for (int j = 0; j < kBlock; ++j) v[j] = c.value();
+  Eval(const Leaf<T>&, const LeafSlots<T, N>& s, int& k, bool dead) : EvalBase<T>(!dead) {
+    if (dead) return;
+    this->leaf.bind(s, k, this->v);
+    this->active = this->leaf.active;
   }
-  void fwd(std::int64_t, int) {}
-  void bwd(std::int64_t, int, const T*) {}
+  void fwd(std::int64_t i0, int m) { this->leaf.fwd(i0, m, this->vp, this->v); }
+  void bwd(std::int64_t i0, int m, const T* adj) { this->leaf.bwd(i0, m, adj); }
   template <class F>
-  void for_each_sum(F&&) const {}
+  void for_each_sum(F&& f) const { this->leaf.for_each_sum(f); }
 };
 
 /// Whether entry \p Op has block forms (value_block, grad_block) that pick a kernel per block.
@@ -274,19 +388,22 @@ template <class Op>
 struct has_block_form<Op, std::void_t<decltype(&Op::value_block)>> : std::true_type {};
 
 template <class Op, class A>
-struct Eval<Unary<Op, A>> {
+struct Eval<Unary<Op, A>> : EvalBase<typename A::Scalar> {
   using T = typename A::Scalar;
   Op op;
   Eval<A> a;
-  bool active;
-  const T* vp;
-  T v[kBlock];
   template <int N>
-  Eval(const Unary<Op, A>& e, const LeafSlots<T, N>& s, int& k)
-      : op(e.op()), a(e.operand(), s, k), active(a.active), vp(v) {}
+  Eval(const Unary<Op, A>& e, const LeafSlots<T, N>& s, int& k, bool dead)
+      : EvalBase<T>(!dead && e.evaluated()), op(e.op()), a(e.operand(), s, k, dead || this->is_leaf) {
+    if (dead) return;
+    if (this->is_leaf) this->leaf.bind(s, k, this->v);
+    this->active = this->is_leaf ? this->leaf.active : a.active;
+  }
   void fwd(std::int64_t i0, int m) {
+    if (this->is_leaf) return this->leaf.fwd(i0, m, this->vp, this->v);
     a.fwd(i0, m);
     const T* x = a.vp;
+    T* v = this->v;
     if constexpr (has_block_form<Op>::value) {
       op.value_block(x, v, kBlock);
     } else {
@@ -294,68 +411,79 @@ struct Eval<Unary<Op, A>> {
     }
   }
   void bwd(std::int64_t i0, int m, const T* adj) {
-    if constexpr (A::leaves > 0) {
-      T ga[kBlock];
-      const T* x = a.vp;
-      if constexpr (has_block_form<Op>::value) {
-        op.grad_block(adj, x, ga, kBlock);
-      } else {
-        for (int j = 0; j < kBlock; ++j) ga[j] = op.grad(adj[j], x[j], v[j]);
-      }
-      a.bwd(i0, m, ga);
+    if (this->is_leaf) return this->leaf.bwd(i0, m, adj);
+    T ga[kBlock];
+    const T* x = a.vp;
+    const T* y = this->v;
+    if constexpr (has_block_form<Op>::value) {
+      op.grad_block(adj, x, ga, kBlock);
+    } else {
+      for (int j = 0; j < kBlock; ++j) ga[j] = op.grad(adj[j], x[j], y[j]);
     }
+    a.bwd(i0, m, ga);
   }
   template <class F>
-  void for_each_sum(F&& f) const { a.for_each_sum(f); }
+  void for_each_sum(F&& f) const {
+    if (this->is_leaf) this->leaf.for_each_sum(f);
+    else a.for_each_sum(f);
+  }
 };
 
 template <class Op, class A, class B>
-struct Eval<Binary<Op, A, B>> {
+struct Eval<Binary<Op, A, B>> : EvalBase<typename A::Scalar> {
   using T = typename A::Scalar;
   Eval<A> a;
   Eval<B> b;
-  bool active;
-  const T* vp;
-  T v[kBlock];
   template <int N>
-  Eval(const Binary<Op, A, B>& e, const LeafSlots<T, N>& s, int& k)
-      : a(e.left(), s, k), b(e.right(), s, k), active(a.active || b.active), vp(v) {}
+  Eval(const Binary<Op, A, B>& e, const LeafSlots<T, N>& s, int& k, bool dead)
+      : EvalBase<T>(!dead && e.evaluated()), a(e.left(), s, k, dead || this->is_leaf),
+        b(e.right(), s, k, dead || this->is_leaf) {
+    if (dead) return;
+    if (this->is_leaf) this->leaf.bind(s, k, this->v);
+    this->active = this->is_leaf ? this->leaf.active : (a.active || b.active);
+  }
   void fwd(std::int64_t i0, int m) {
+    if (this->is_leaf) return this->leaf.fwd(i0, m, this->vp, this->v);
     a.fwd(i0, m);
     b.fwd(i0, m);
     const T* x = a.vp;
     const T* y = b.vp;
+    T* v = this->v;
     for (int j = 0; j < kBlock; ++j) v[j] = Op{}.value(x[j], y[j]);
   }
   // Subtrees without a leaf that wants an adjoint (data such as x and its powers) are skipped.
   void bwd(std::int64_t i0, int m, const T* adj) {
+    if (this->is_leaf) return this->leaf.bwd(i0, m, adj);
     const T* x = a.vp;
     const T* y = b.vp;
+    const T* out = this->v;
     T g[kBlock];
-    if constexpr (A::leaves > 0)
-      if (a.active) {
-        for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_a(adj[j], x[j], y[j], v[j]);
-        a.bwd(i0, m, g);
-      }
-    if constexpr (B::leaves > 0)
-      if (b.active) {
-        for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_b(adj[j], x[j], y[j], v[j]);
-        b.bwd(i0, m, g);
-      }
+    if (a.active) {
+      for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_a(adj[j], x[j], y[j], out[j]);
+      a.bwd(i0, m, g);
+    }
+    if (b.active) {
+      for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_b(adj[j], x[j], y[j], out[j]);
+      b.bwd(i0, m, g);
+    }
   }
   template <class F>
   void for_each_sum(F&& f) const {
-    a.for_each_sum(f);
-    b.for_each_sum(f);
+    if (this->is_leaf) {
+      this->leaf.for_each_sum(f);
+    } else {
+      a.for_each_sum(f);
+      b.for_each_sum(f);
+    }
   }
 };
 
-/// The leaves of \p e, left to right.
+/// The tensor operands of \p e, left to right (at most E::leaves).
 template <class E>
 std::vector<Tensor<typename E::Scalar>> leaves_of(const E& e) {
   std::vector<Tensor<typename E::Scalar>> out;
   out.reserve(E::leaves);
-  e.for_each_leaf([&out](const auto& t) { out.push_back(t); });
+  e.visit_leaves([&out](const Tensor<typename E::Scalar>& t, const char*, bool) { out.push_back(t); }, "", false);
   return out;
 }
 
@@ -363,52 +491,81 @@ std::vector<Tensor<typename E::Scalar>> leaves_of(const E& e) {
 template <class T, int N>
 LeafSlots<T, N> read_slots(const std::vector<Tensor<T>>& leaves, std::int64_t n) {
   LeafSlots<T, N> s;
-  for (int k = 0; k < N; ++k) {
+  for (std::size_t k = 0; k < leaves.size(); ++k) {
     s.data[k] = leaves[k].data();
     s.stride[k] = (leaves[k].numel() == n && n != 1) ? 1 : 0;
   }
   return s;
 }
 
-/// How a fused node reduces its elements: none (the result has the expression's shape),
-/// sum, or mean.
-enum class Reduction { None, Sum, Mean };
+/// The PyTorch name of the node of \p E's root op.
+template <class E>
+struct root_name {
+  static constexpr const char* value = "CloneBackward0";
+};
+template <class Op, class A>
+struct root_name<Unary<Op, A>> {
+  static constexpr const char* value = Op::name;
+};
+template <class Op, class A, class B>
+struct root_name<Binary<Op, A, B>> {
+  static constexpr const char* value = Op::name;
+};
 
-/// The one node of a materialised expression: saves its leaves, and computes every leaf's
-/// adjoint in one pass over the elements (the forward values recomputed on the way).
+/// The one node of an evaluated expression: keeps its leaves, and computes every leaf's
+/// adjoint in one pass over the elements (the forward values recomputed on the way). Its name
+/// is PyTorch's for the statement's last op (AddBackward0, SumBackward0, MseLossBackward0...).
+/// It keeps its leaves as detached views (the data and its version, not the producer: a chain
+/// of a million statements is freed by ~Node's loop, not one destructor inside another), and
+/// checks and frees them itself, as Node does with saved tensors: a leaf whose values
+/// enter the gradients is refused once changed in place (the message names the op reading it),
+/// and after a backward without retain_graph the node cannot run again; a statement whose ops
+/// read no values (a + b) keeps its leaves and can, as PyTorch's AddBackward0.
 template <class E>
 class FusedBackward final : public Node<typename E::Scalar> {
   using T = typename E::Scalar;
+  static constexpr int N = E::leaves;
 
  public:
-  FusedBackward(const E& e, const std::vector<Tensor<T>>& leaves, Reduction reduction)
-      : expr_(e), n_(numel(e.shape())), reduction_(reduction) {
-    this->reserve_saved(leaves.size());
-    for (const auto& t : leaves) this->save_input(t);  // the leaves are the node's inputs
+  FusedBackward(const E& e, Reduction reduction, const char* name)
+      : expr_(e), n_(eigrad::numel(e.expr_shape())), reduction_(reduction), name_(name) {
+    e.visit_leaves(
+        [this](const Tensor<T>& t, const char* parent, bool needed) {
+          leaves_[count_] = t.detach();  // data and version without the producer: no chain of owners
+          versions_[count_] = t.version();
+          readers_[count_] = parent;
+          needed_[count_] = needed;
+          any_needed_ = any_needed_ || needed;
+          ++count_;
+        },
+        name, false);
+    expr_->strip_handles();
   }
-  std::string name() const override {
-    switch (reduction_) {
-      case Reduction::Sum: return "FusedSumBackward";
-      case Reduction::Mean: return "FusedMeanBackward";
-      case Reduction::None: break;
-    }
-    return "FusedBackward";
-  }
+
+  std::string name() const override { return name_; }
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
-    constexpr int N = E::leaves;
+    EIGRAD_CHECK(!released_, AutogradError, "Trying to backward through the graph a second time (node ", name_,
+                 "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
+                 "the first backward() call to backward through the graph again");
+    for (std::size_t k = 0; k < count_; ++k)
+      EIGRAD_CHECK(!needed_[k] || leaves_[k].version() == versions_[k], AutogradError, "a tensor of shape ",
+                   to_string(leaves_[k].shape()), " saved by ", readers_[k],
+                   " for backward was modified in place afterwards (version ", versions_[k], ", now ",
+                   leaves_[k].version(), "); compute the gradient before changing it, or change a clone()");
     const std::int64_t n = n_;
-    std::vector<Tensor<T>> leaves;
-    leaves.reserve(N);
-    for (int k = 0; k < N; ++k) leaves.push_back(this->saved(static_cast<std::size_t>(k)));
-    LeafSlots<T, N> slots = read_slots<T, N>(leaves, n);
-    std::vector<Tensor<T>> grads(N);
+    LeafSlots<T, N> slots;
+    for (std::size_t k = 0; k < count_; ++k) {
+      slots.data[k] = leaves_[k].data();
+      slots.stride[k] = (leaves_[k].numel() == n && n != 1) ? 1 : 0;
+    }
+    std::vector<Tensor<T>> grads(count_);
     T unused = 0;  // marks a one-element leaf that wants its adjoint summed
-    for (int k = 0; k < N; ++k) {
-      if (!this->needs_input_grad(static_cast<std::size_t>(k))) continue;
+    for (std::size_t k = 0; k < count_; ++k) {
+      if (!this->needs_input_grad(k)) continue;
       if (slots.stride[k] == 1) {
-        grads[k] = zeros<T>(leaves[k].shape(), leaves[k].device());
+        grads[k] = empty<T>(leaves_[k].shape(), leaves_[k].device());  // every element is stored once
         slots.grad[k] = grads[k].data();
         slots.grad_stride[k] = 1;
       } else {
@@ -416,7 +573,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
       }
     }
     int k = 0;
-    Eval<E> eval(*expr_, slots, k);  // a block of kBlock values per node: a few KB of stack
+    Eval<E> eval(*expr_, slots, k, false);  // a block of kBlock values per node: a few KB of stack
     Eval<E>* ev = &eval;
     const T* pg = g.data();
     T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
@@ -436,142 +593,170 @@ class FusedBackward final : public Node<typename E::Scalar> {
       }
       ev->bwd(i0, m, adj);
     }
-    ev->for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves[j].shape(), sum, leaves[j].device()); });
+    ev->for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves_[j].shape(), sum, leaves_[j].device()); });
     return grads;
   }
-  void release_extra() override { expr_.reset(); }
+  void release_extra() override {
+    if (!any_needed_) return;  // nothing read: it may run again
+    expr_.reset();
+    for (auto& t : leaves_) t = Tensor<T>();
+    released_ = true;
+  }
 
  private:
   std::optional<E> expr_;
   std::int64_t n_;
   Reduction reduction_;
+  const char* name_;
+  std::array<Tensor<T>, N> leaves_;
+  std::array<std::uint64_t, N> versions_{};
+  std::array<const char*, N> readers_{};
+  std::array<bool, N> needed_{};
+  std::size_t count_ = 0;
+  bool any_needed_ = false;
+  bool released_ = false;
 };
 
-/// Evaluates \p e in one pass: its elements, or their sum or mean; records one FusedBackward
-/// node when grad mode is on and a leaf requires grad (no node is built otherwise).
+/// Runs \p ev over \p n elements into \p out. Each block is computed before it is stored, so
+/// \p out may be a leaf's buffer (an in-place update).
+template <class Ev, class T>
+void run_into(Ev& ev, std::int64_t n, T* out) {
+  for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+    ev.fwd(i0, m);
+    const T* vp = ev.vp;
+    for (int j = 0; j < m; ++j) out[i0 + j] = vp[j];
+  }
+}
+
+/// Evaluates \p e into \p out (its shape's worth of elements) in one pass; records nothing.
 template <class E>
-Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction) {
+void evaluate_into(const E& e, typename E::Scalar* out) {
+  using T = typename E::Scalar;
+  const std::vector<Tensor<T>> leaves = leaves_of(e);
+  const std::int64_t n = eigrad::numel(e.expr_shape());
+  int k = 0;
+  Eval<E> eval(e, read_slots<T, E::leaves>(leaves, n), k, false);
+  run_into(eval, n, out);
+}
+
+/// Evaluates \p e in one pass: its elements, or their sum or mean; records one FusedBackward
+/// node (named \p node_name when given) when grad mode is on and a leaf
+/// requires grad (no node is built otherwise).
+template <class E>
+Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name) {
   using T = typename E::Scalar;
   constexpr int N = E::leaves;
-  static_assert(N > 0, "an expression needs a tensor operand");
   const std::vector<Tensor<T>> leaves = leaves_of(e);
-  const Shape& shape = e.shape();
-  const std::int64_t n = numel(shape);
+  const Shape& shape = e.expr_shape();
+  const std::int64_t n = eigrad::numel(shape);
   int k = 0;
-  Eval<E> eval(e, read_slots<T, N>(leaves, n), k);
+  Eval<E> eval(e, read_slots<T, N>(leaves, n), k, false);
   Eval<E>* ev = &eval;
   Tensor<T> out;
   if (reduction == Reduction::None) {
     out = empty<T>(shape, leaves[0].device());
-    T* o = out.data();
-    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
-      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
-      ev->fwd(i0, m);
-      for (int j = 0; j < m; ++j) o[i0 + j] = ev->vp[j];
-    }
+    run_into(*ev, n, out.data());
   } else {
     T partial[8] = {};  // eight running sums, as a vectorised sum keeps
     for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
       const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
       ev->fwd(i0, m);
-      for (int j = 0; j < m; ++j) partial[j & 7] += ev->vp[j];  // kBlock is a multiple of 8
+      const T* vp = ev->vp;
+      for (int j = 0; j < m; ++j) partial[j & 7] += vp[j];  // kBlock is a multiple of 8
     }
-    const T s = ((partial[0] + partial[4]) + (partial[2] + partial[6])) + ((partial[1] + partial[5]) + (partial[3] + partial[7]));
-    out = scalar_tensor<T>(reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
-                           leaves[0].device());
+    const T s = ((partial[0] + partial[4]) + (partial[2] + partial[6])) +
+                ((partial[1] + partial[5]) + (partial[3] + partial[7]));
+    out = scalar_tensor<T>(
+        reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
+        leaves[0].device());
   }
   bool any = false;
   for (const auto& t : leaves) any = any || t.requires_grad();
   if (!any || !GradMode::is_enabled()) return out;
-  return autograd::record<T>(out, std::make_shared<FusedBackward<E>>(e, leaves, reduction), leaves);
+  const char* name = node_name                      ? node_name
+                     : reduction == Reduction::Sum  ? "SumBackward0"
+                     : reduction == Reduction::Mean ? "MeanBackward0"
+                                                    : root_name<E>::value;
+  return autograd::record<T>(out, std::make_shared<FusedBackward<E>>(e, reduction, name), leaves);
 }
+
+/// Enabled for operand pairs of tensors, expressions and numbers with at least one tensor.
+template <class L, class R>
+using enable_tensor_op =
+    std::enable_if_t<(is_tensor_like_v<L> && (is_tensor_like_v<R> || std::is_arithmetic_v<R>)) ||
+                         (std::is_arithmetic_v<L> && is_tensor_like_v<R>),
+                     int>;
+template <class L, class R>
+using scalar_t = typename std::conditional_t<is_tensor_like_v<L>, L, R>::Scalar;
 
 }  // namespace detail
 
-/// Starts an expression at tensor \p t.
+/// Starts an expression at tensor \p t (tensor arithmetic builds expressions by itself; this
+/// names a tensor operand explicitly).
 template <class T>
 Leaf<T> lazy(const Tensor<T>& t) { return Leaf<T>(t); }
 
-template <class Derived>
-class Expr {
- public:
-  /// The expression itself.
-  const Derived& self() const { return static_cast<const Derived&>(*this); }
-  /// Materialises: one pass, one node.
-  template <class D = Derived>
-  Tensor<typename D::Scalar> eval() const { return detail::evaluate(self(), detail::Reduction::None); }
-  /// Sum of all elements (rank 0), in the same pass.
-  auto sum() const { return detail::evaluate(self(), detail::Reduction::Sum); }
-  /// Mean of all elements (rank 0), in the same pass.
-  auto mean() const { return detail::evaluate(self(), detail::Reduction::Mean); }
-  /// The value of a one-element expression.
-  auto item() const { return eval().item(); }
-  /// Elementwise power with a real exponent.
-  template <class D = Derived>
-  auto pow(double e) const {
-    using Entry = ops::PowScalarRuntime<typename D::Scalar>;
-    return Unary<Entry, Derived>(Entry(e), self());
-  }
-  /// Elementwise sine.
-  auto sin() const { return Unary<ops::Sin, Derived>({}, self()); }
-  /// Elementwise cosine.
-  auto cos() const { return Unary<ops::Cos, Derived>({}, self()); }
-  /// Elementwise exponential.
-  auto exp() const { return Unary<ops::Exp, Derived>({}, self()); }
-  /// Elementwise natural logarithm.
-  auto log() const { return Unary<ops::Log, Derived>({}, self()); }
-  /// Elementwise square root.
-  auto sqrt() const { return Unary<ops::Sqrt, Derived>({}, self()); }
-  /// Elementwise absolute value.
-  auto abs() const { return Unary<ops::Abs, Derived>({}, self()); }
-  /// Elementwise hyperbolic tangent.
-  auto tanh() const { return Unary<ops::Tanh, Derived>({}, self()); }
-  /// Elementwise logistic sigmoid.
-  auto sigmoid() const { return Unary<ops::Sigmoid, Derived>({}, self()); }
-  /// Elementwise max(x, 0).
-  auto relu() const { return Unary<ops::Relu, Derived>({}, self()); }
-  /// Converts to a tensor by materialising.
-  template <class T>
-  operator Tensor<T>() const {  // NOLINT: implicit, as a Tensor result
-    static_assert(std::is_same_v<T, typename Derived::Scalar>, "an expression converts to its own element type");
-    return eval();
-  }
+}  // namespace expr
 
- protected:
-  Expr() = default;
-};
-
+// ------------------------------------------------------------------ Tensor's lazy members
 /// \cond OPERATOR_OVERLOADS
-namespace detail {
-/// Enabled for operand pairs where one is an expression and the other an expression, a
-/// tensor of its element type or a number.
-template <class L, class R>
-using enable_mixed = std::enable_if_t<(is_expr_v<L> || is_expr_v<R>), int>;
-template <class L, class R>
-using scalar_t = typename scalar_of<std::conditional_t<is_expr_v<L>, L, R>>::type;
-
-template <class Op, class L, class R>
-auto binary(const L& l, const R& r) {
-  using T = scalar_t<L, R>;
-  using A = std::decay_t<decltype(as_expr<T>(l))>;
-  using B = std::decay_t<decltype(as_expr<T>(r))>;
-  return Binary<Op, A, B>(as_expr<T>(l), as_expr<T>(r));
+template <class T>
+expr::Unary<ops::PowScalarRuntime<T>, expr::Leaf<T>> Tensor<T>::pow(double exponent) const {
+  return {ops::PowScalarRuntime<T>(exponent), expr::Leaf<T>(*this)};
 }
-}  // namespace detail
+#define EIGRAD_LAZY_MEMBER(name, Entry) \
+  template <class T>                    \
+  expr::Unary<ops::Entry, expr::Leaf<T>> Tensor<T>::name() const { return {{}, expr::Leaf<T>(*this)}; }
+EIGRAD_LAZY_MEMBER(sin, Sin)
+EIGRAD_LAZY_MEMBER(cos, Cos)
+EIGRAD_LAZY_MEMBER(exp, Exp)
+EIGRAD_LAZY_MEMBER(log, Log)
+EIGRAD_LAZY_MEMBER(sqrt, Sqrt)
+EIGRAD_LAZY_MEMBER(abs, Abs)
+EIGRAD_LAZY_MEMBER(tanh, Tanh)
+EIGRAD_LAZY_MEMBER(sigmoid, Sigmoid)
+EIGRAD_LAZY_MEMBER(relu, Relu)
+#undef EIGRAD_LAZY_MEMBER
 
+// ------------------------------------------------------------------ in-place updates
+#define EIGRAD_INPLACE_FROM_EXPR(OP, Entry, what)                                                   \
+  template <class T>                                                                               \
+  template <class E>                                                                               \
+  Tensor<T>& Tensor<T>::operator OP##=(const expr::Expr<E, T>& e) {                                 \
+    const E& rhs = e.self();                                                                       \
+    if (rhs.evaluated() || !defined() || rhs.shape() != shape()) return *this OP## = rhs.as_tensor(); \
+    check_inplace(what);                                                                           \
+    const expr::Binary<ops::Entry, expr::Leaf<T>, E> update(expr::Leaf<T>(*this), rhs);            \
+    expr::detail::evaluate_into(update, data());                                                   \
+    return *this;                                                                                  \
+  }
+EIGRAD_INPLACE_FROM_EXPR(+, Add, "+=")
+EIGRAD_INPLACE_FROM_EXPR(-, Sub, "-=")
+EIGRAD_INPLACE_FROM_EXPR(*, Mul, "*=")
+EIGRAD_INPLACE_FROM_EXPR(/, Div, "/=")
+#undef EIGRAD_INPLACE_FROM_EXPR
+/// \endcond
+
+// ------------------------------------------------------------------ operators
+/// \cond OPERATOR_OVERLOADS
 // A tensor or expression with a number uses the op table's scalar entries, so it rounds as
-// the eager op does (s / x is (1 / x) * s, as PyTorch's rdiv).
-#define EIGRAD_EXPR_OPERATOR(OP, Entry, ScalarRight, ScalarLeft)                                   \
-  template <class L, class R, detail::enable_mixed<L, R> = 0>                                      \
-  auto operator OP(const L& l, const R& r) {                                                       \
-    using T = detail::scalar_t<L, R>;                                                              \
-    if constexpr (std::is_arithmetic_v<R>) {                                                       \
-      return Unary<ops::ScalarRight<T>, L>({{}, static_cast<T>(r)}, l);                                \
-    } else if constexpr (std::is_arithmetic_v<L>) {                                                \
-      return Unary<ops::ScalarLeft<T>, R>({{}, static_cast<T>(l)}, r);                                 \
-    } else {                                                                                       \
-      return detail::binary<ops::Entry>(l, r);                                                     \
-    }                                                                                              \
+// the eager op does (s / x is (1 / x) * s, as PyTorch's rdiv). Numbers are cast to T first.
+#define EIGRAD_EXPR_OPERATOR(OP, Entry, ScalarRight, ScalarLeft)                                \
+  template <class L, class R, expr::detail::enable_tensor_op<L, R> = 0>                         \
+  auto operator OP(const L& l, const R& r) {                                                    \
+    using T = expr::detail::scalar_t<L, R>;                                                     \
+    if constexpr (std::is_arithmetic_v<R>) {                                                    \
+      using A = expr::detail::operand_t<L>;                                                     \
+      return expr::Unary<ops::ScalarRight<T>, A>({{}, static_cast<T>(r)}, expr::detail::as_operand(l)); \
+    } else if constexpr (std::is_arithmetic_v<L>) {                                             \
+      using B = expr::detail::operand_t<R>;                                                     \
+      return expr::Unary<ops::ScalarLeft<T>, B>({{}, static_cast<T>(l)}, expr::detail::as_operand(r)); \
+    } else {                                                                                    \
+      using A = expr::detail::operand_t<L>;                                                     \
+      using B = expr::detail::operand_t<R>;                                                     \
+      return expr::Binary<ops::Entry, A, B>(expr::detail::as_operand(l), expr::detail::as_operand(r)); \
+    }                                                                                           \
   }
 EIGRAD_EXPR_OPERATOR(+, Add, AddScalar, AddScalar)
 EIGRAD_EXPR_OPERATOR(-, Sub, SubScalar, RSubScalar)
@@ -579,25 +764,32 @@ EIGRAD_EXPR_OPERATOR(*, Mul, MulScalar, MulScalar)
 EIGRAD_EXPR_OPERATOR(/, Div, DivScalar, RDivScalar)
 #undef EIGRAD_EXPR_OPERATOR
 
-template <class E, std::enable_if_t<is_expr_v<E>, int> = 0>
-auto operator-(const E& e) { return Unary<ops::Neg, E>({}, e); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0>
+auto operator-(const E& e) {
+  using A = expr::detail::operand_t<E>;
+  return expr::Unary<ops::Neg, A>({}, expr::detail::as_operand(e));
+}
 /// \endcond
 
 /// Elementwise sine.
-template <class E> auto sin(const Expr<E>& e) { return e.sin(); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto sin(const E& e) { return e.sin(); }
 /// Elementwise cosine.
-template <class E> auto cos(const Expr<E>& e) { return e.cos(); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto cos(const E& e) { return e.cos(); }
 /// Elementwise exponential.
-template <class E> auto exp(const Expr<E>& e) { return e.exp(); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto exp(const E& e) { return e.exp(); }
 /// Elementwise natural logarithm.
-template <class E> auto log(const Expr<E>& e) { return e.log(); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto log(const E& e) { return e.log(); }
 /// Elementwise square root.
-template <class E> auto sqrt(const Expr<E>& e) { return e.sqrt(); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto sqrt(const E& e) { return e.sqrt(); }
 /// Elementwise absolute value.
-template <class E> auto abs(const Expr<E>& e) { return e.abs(); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto abs(const E& e) { return e.abs(); }
 /// Elementwise hyperbolic tangent.
-template <class E> auto tanh(const Expr<E>& e) { return e.tanh(); }
-/// Elementwise power.
-template <class E> auto pow(const Expr<E>& e, double exponent) { return e.pow(exponent); }
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0> auto tanh(const E& e) { return e.tanh(); }
+/// Elementwise power with a real exponent.
+template <class E, std::enable_if_t<is_tensor_like_v<E>, int> = 0>
+auto pow(const E& e, double exponent) { return e.pow(exponent); }
 
-}  // namespace eigrad::expr
+}  // namespace eigrad
+
+// Node, which the fused node derives from; it includes this header through tensor.hpp.
+#include "eigrad/autograd/node.hpp"  // IWYU pragma: keep

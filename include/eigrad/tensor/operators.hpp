@@ -8,27 +8,19 @@
 namespace eigrad {
 
 // -------------------------------------------------------------------- recorded free functions
-/// a + b with broadcasting.
-template <class T> Tensor<T> operator+(const Tensor<T>& a, const Tensor<T>& b);
-/// a - b with broadcasting.
-template <class T> Tensor<T> operator-(const Tensor<T>& a, const Tensor<T>& b);
-/// a * b with broadcasting.
-template <class T> Tensor<T> operator*(const Tensor<T>& a, const Tensor<T>& b);
-/// a / b with broadcasting.
-template <class T> Tensor<T> operator/(const Tensor<T>& a, const Tensor<T>& b);
-/// -a.
-template <class T> Tensor<T> operator-(const Tensor<T>& a);
-/// a + s.
+// The arithmetic operators (+ - * / and unary -, between tensors, expressions and numbers),
+// pow(x, e) and the elementwise math functions build lazy expressions: see expr/expr.hpp.
+/// a + s (eager: one node).
 template <class T> Tensor<T> add_scalar(const Tensor<T>& a, T s);
-/// a * s.
+/// a * s (eager: one node).
 template <class T> Tensor<T> mul_scalar(const Tensor<T>& a, T s);
-/// a - s.
+/// a - s (eager: one node).
 template <class T> Tensor<T> sub_scalar(const Tensor<T>& a, T s);
-/// a / s (a true division, as PyTorch rounds it).
+/// a / s (a true division, as PyTorch rounds it; eager: one node).
 template <class T> Tensor<T> div_scalar(const Tensor<T>& a, T s);
-/// s - a.
+/// s - a (eager: one node).
 template <class T> Tensor<T> rsub_scalar(const Tensor<T>& a, T s);
-/// s / a.
+/// s / a (eager: one node).
 template <class T> Tensor<T> rdiv_scalar(const Tensor<T>& a, T s);
 /// Elementwise maximum with broadcasting (gradient to the larger; split evenly on ties).
 template <class T> Tensor<T> maximum(const Tensor<T>& a, const Tensor<T>& b);
@@ -38,45 +30,19 @@ template <class T> Tensor<T> minimum(const Tensor<T>& a, const Tensor<T>& b);
 template <class T> Tensor<T> pow(T s, const Tensor<T>& exponent);
 /// Elementwise clamp to [lo, hi] (gradient passes inside the interval).
 template <class T> Tensor<T> clamp(const Tensor<T>& a, T lo, T hi);
-
-/// \cond OPERATOR_OVERLOADS
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator+(const Tensor<T>& a, S s) { return add_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator+(S s, const Tensor<T>& a) { return add_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator-(const Tensor<T>& a, S s) { return sub_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator-(S s, const Tensor<T>& a) { return rsub_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator*(const Tensor<T>& a, S s) { return mul_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator*(S s, const Tensor<T>& a) { return mul_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator/(const Tensor<T>& a, S s) { return div_scalar(a, static_cast<T>(s)); }
-template <class T, class S, std::enable_if_t<std::is_arithmetic_v<S>, int> = 0>
-Tensor<T> operator/(S s, const Tensor<T>& a) { return rdiv_scalar(a, static_cast<T>(s)); }
-/// \endcond
-
-/// Elementwise sine.
-template <class T> Tensor<T> sin(const Tensor<T>& a) { return a.sin(); }
-/// Elementwise cosine.
-template <class T> Tensor<T> cos(const Tensor<T>& a) { return a.cos(); }
-/// Elementwise exponential.
-template <class T> Tensor<T> exp(const Tensor<T>& a) { return a.exp(); }
-/// Elementwise natural logarithm.
-template <class T> Tensor<T> log(const Tensor<T>& a) { return a.log(); }
-/// Elementwise square root.
-template <class T> Tensor<T> sqrt(const Tensor<T>& a) { return a.sqrt(); }
-/// Elementwise absolute value.
-template <class T> Tensor<T> abs(const Tensor<T>& a) { return a.abs(); }
-/// Elementwise hyperbolic tangent.
-template <class T> Tensor<T> tanh(const Tensor<T>& a) { return a.tanh(); }
-/// Elementwise power.
-template <class T> Tensor<T> pow(const Tensor<T>& a, double e) { return a.pow(e); }
 /// Elementwise power with a tensor exponent.
 template <class T> Tensor<T> pow(const Tensor<T>& a, const Tensor<T>& e) { return a.pow(e); }
 /// Rank-2 matrix product.
 template <class T> Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) { return a.matmul(b); }
+
+namespace detail {
+/// The eager form of the one-operand entry \p Op (the elementwise math functions): one node.
+template <class T, class Op> Tensor<T> eager_unary(const Tensor<T>& a, const Op& op);
+/// The eager form of the two-operand entry \p Op (Add, Sub, Mul, Div) with full
+/// broadcasting: one node. Expressions fall back on it for shapes they cannot fuse.
+template <class T, class Op> Tensor<T> eager_binary(const Tensor<T>& a, const Tensor<T>& b);
+/// The eager x.pow(e): one node.
+template <class T> Tensor<T> eager_pow(const Tensor<T>& a, double e);
+}  // namespace detail
 
 }  // namespace eigrad

@@ -24,6 +24,27 @@ template <class T>
 struct TensorImpl;
 struct Internals;
 }  // namespace detail
+namespace ops {
+struct Sin;
+struct Cos;
+struct Exp;
+struct Log;
+struct Sqrt;
+struct Abs;
+struct Tanh;
+struct Sigmoid;
+struct Relu;
+template <class T>
+struct PowScalarRuntime;
+}  // namespace ops
+namespace expr {
+template <class Derived, class T>
+class Expr;
+template <class T>
+class Leaf;
+template <class Op, class A>
+class Unary;
+}  // namespace expr
 
 /// An n-dimensional array of \p T (float or double) with autograd.
 ///
@@ -46,6 +67,22 @@ class Tensor {
 
   /// An undefined tensor (like a Python `None` gradient).
   Tensor() = default;
+  /// Another handle of \p other's tensor (an expression is evaluated first).
+  Tensor(const Tensor& other) : impl_(other.impl()) {}
+  /// Takes over \p other's handle (an expression is evaluated first, and keeps its result).
+  Tensor(Tensor&& other) : impl_(other.take_impl()) {}
+  /// Makes this a handle of \p other's tensor.
+  Tensor& operator=(const Tensor& other) {
+    impl_ = other.impl();
+    return *this;
+  }
+  /// Takes over \p other's handle.
+  Tensor& operator=(Tensor&& other) {
+    impl_ = other.take_impl();
+    return *this;
+  }
+  /// Releases the handle.
+  ~Tensor() = default;
   /// A rank-1 tensor from a braced list: `Tensor<float>{1, 2, 3}`.
   Tensor(std::initializer_list<T> values);
   /// A rank-2 tensor from nested braced lists: `Tensor<float>{{1, 2}, {3, 4}}`.
@@ -55,7 +92,7 @@ class Tensor {
 
   // ---------------------------------------------------------------- metadata
   /// False for a default-constructed (undefined) tensor.
-  bool defined() const { return static_cast<bool>(impl_); }
+  bool defined() const { return static_cast<bool>(impl()); }
   /// Extents, outermost first.
   const Shape& shape() const;
   /// Extents, as PyTorch's `sizes()`.
@@ -86,10 +123,10 @@ class Tensor {
   /// The elements copied into a std::vector.
   std::vector<T> to_vector() const;
   /// True when both are handles of the same tensor.
-  bool is_same(const Tensor& other) const { return impl_ == other.impl_; }
+  bool is_same(const Tensor& other) const { return impl() == other.impl(); }
   /// An identity shared by every handle of this tensor (null for an undefined one): a key
   /// for per-tensor state, as the optimizers keep (LibTorch keys it by the TensorImpl).
-  const void* id() const { return impl_.get(); }
+  const void* id() const { return impl().get(); }
 
   // ---------------------------------------------------------------- autograd
   /// Whether gradients flow to or through this tensor.
@@ -144,28 +181,30 @@ class Tensor {
   void set_data(const Tensor& data) const;
 
   // ---------------------------------------------------------------- math (recorded)
+  // The elementwise functions return lazy expressions (expr/expr.hpp): a statement evaluates
+  // in one pass and records one node; the expression converts to a Tensor implicitly.
   /// Elementwise power with a real exponent (2 and 3 are exact repeated products).
-  Tensor pow(double exponent) const;
+  expr::Unary<ops::PowScalarRuntime<T>, expr::Leaf<T>> pow(double exponent) const;
   /// Elementwise power with a broadcast tensor exponent.
   Tensor pow(const Tensor& exponent) const;
   /// Elementwise sine.
-  Tensor sin() const;
+  expr::Unary<ops::Sin, expr::Leaf<T>> sin() const;
   /// Elementwise cosine.
-  Tensor cos() const;
+  expr::Unary<ops::Cos, expr::Leaf<T>> cos() const;
   /// Elementwise exponential.
-  Tensor exp() const;
+  expr::Unary<ops::Exp, expr::Leaf<T>> exp() const;
   /// Elementwise natural logarithm.
-  Tensor log() const;
+  expr::Unary<ops::Log, expr::Leaf<T>> log() const;
   /// Elementwise square root.
-  Tensor sqrt() const;
+  expr::Unary<ops::Sqrt, expr::Leaf<T>> sqrt() const;
   /// Elementwise absolute value (gradient 0 at 0, as PyTorch).
-  Tensor abs() const;
+  expr::Unary<ops::Abs, expr::Leaf<T>> abs() const;
   /// Elementwise hyperbolic tangent.
-  Tensor tanh() const;
+  expr::Unary<ops::Tanh, expr::Leaf<T>> tanh() const;
   /// Elementwise logistic sigmoid.
-  Tensor sigmoid() const;
+  expr::Unary<ops::Sigmoid, expr::Leaf<T>> sigmoid() const;
   /// Elementwise max(x, 0).
-  Tensor relu() const;
+  expr::Unary<ops::Relu, expr::Leaf<T>> relu() const;
   /// Sum of all elements (rank 0).
   Tensor sum() const;
   /// Sum over \p dim, keeping it with extent 1 when \p keepdim.
@@ -210,6 +249,31 @@ class Tensor {
   Tensor& operator/=(T value);
   /// this += alpha * other, one pass.
   Tensor& add_(const Tensor& other, T alpha = 1);
+  /// this += e for a lazy expression of this shape: evaluated straight into this tensor, one
+  /// pass and no temporary (any other expression is evaluated first).
+  template <class E>
+  Tensor& operator+=(const expr::Expr<E, T>& e);
+  /// this -= e, as operator+=(e).
+  template <class E>
+  Tensor& operator-=(const expr::Expr<E, T>& e);
+  /// this *= e, as operator+=(e).
+  template <class E>
+  Tensor& operator*=(const expr::Expr<E, T>& e);
+  /// this /= e, as operator+=(e).
+  template <class E>
+  Tensor& operator/=(const expr::Expr<E, T>& e);
+
+ protected:
+  /// How an expression computes the tensor it stands for (see expr/expr.hpp).
+  using Evaluator = void (*)(const Tensor&);
+  /// An expression's base: undefined until \p evaluator stores its result.
+  explicit Tensor(Evaluator evaluator) : evaluator_(evaluator) {}
+  /// An expression's copy of \p other's base: the result if there is one, never evaluating.
+  Tensor(const Tensor& other, Evaluator evaluator) : impl_(other.impl_), evaluator_(evaluator) {}
+  /// Whether the handle is set (a tensor, or an expression already evaluated).
+  bool evaluated() const { return impl_ != nullptr; }
+  /// Stores an expression's result (done once, by its evaluator).
+  void set_evaluated(const Tensor& result) const { impl_ = result.impl(); }
 
   // ---- API breadth (issue 15)
   // Indexing, joining and dimension order (src/tensor/shape_ops.cpp). Storage has no strides,
@@ -342,7 +406,18 @@ class Tensor {
   friend struct detail::Internals;  // the autograd sources' access to impl_
   void check_defined(const char* what) const;
   void check_inplace(const char* what) const;
-  std::shared_ptr<detail::TensorImpl<T>> impl_;
+  /// The state behind the handle, evaluating a pending expression first.
+  const std::shared_ptr<detail::TensorImpl<T>>& impl() const {
+    if (!impl_ && evaluator_) evaluator_(*this);
+    return impl_;
+  }
+  /// impl() to move out: an expression keeps its result (it may be used again).
+  std::shared_ptr<detail::TensorImpl<T>> take_impl() {
+    if (evaluator_) return impl();
+    return std::move(impl_);
+  }
+  mutable std::shared_ptr<detail::TensorImpl<T>> impl_;
+  Evaluator evaluator_ = nullptr;  // set in the base of an expression only
 };
 
 extern template class Tensor<float>;

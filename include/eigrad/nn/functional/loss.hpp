@@ -7,6 +7,8 @@
 /// ShapeError naming both shapes. All are recorded for autograd; gradients flow to the
 /// prediction and to the target, and are PyTorch 1.13's also where the pieces of a loss meet
 /// (see smooth_l1_loss()).
+#include <type_traits>
+
 #include "eigrad/nn/reduction.hpp"
 #include "eigrad/tensor.hpp"
 
@@ -17,6 +19,15 @@ namespace detail {
 void check_huber_delta(const char* loss, double delta);
 /// ValueError naming \p loss unless \p beta >= 0 (shared by smooth_l1_loss and SmoothL1Loss).
 void check_smooth_l1_beta(const char* loss, double beta);
+/// A loss's reduction as a fused evaluation's.
+constexpr expr::Reduction fused_reduction(Reduction reduction) {
+  return reduction == Reduction::Sum ? expr::Reduction::Sum
+         : reduction == Reduction::Mean ? expr::Reduction::Mean
+                                        : expr::Reduction::None;
+}
+/// Enabled for a lazy expression \p E of element type \p T.
+template <class E, class T>
+using enable_if_expr = std::enable_if_t<expr::is_expr_v<E> && std::is_same_v<T, typename E::Scalar>, int>;
 }  // namespace detail
 
 /// (input - target)² reduced by \p reduction.
@@ -26,6 +37,26 @@ Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction re
 /// |input - target| reduced by \p reduction.
 template <class T>
 Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean);
+
+/// mse_loss() of a lazy expression (`mse_loss(a + b * x, y)`): fused with it, one node
+/// (MseLossBackward0), one pass forward and one backward. An evaluated expression or
+/// mismatched shapes take the tensor form.
+template <class E, class T, detail::enable_if_expr<E, T> = 0>
+Tensor<T> mse_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean) {
+  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+    return mse_loss<T>(input.as_tensor(), target, reduction);
+  return expr::detail::evaluate((input - target).pow(2), detail::fused_reduction(reduction), "MseLossBackward0");
+}
+
+/// l1_loss() of a lazy expression: fused with it, one node (MeanBackward0, SumBackward0 or
+/// AbsBackward0, the last op PyTorch records). An evaluated expression or mismatched shapes
+/// take the tensor form.
+template <class E, class T, detail::enable_if_expr<E, T> = 0>
+Tensor<T> l1_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean) {
+  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+    return l1_loss<T>(input.as_tensor(), target, reduction);
+  return expr::detail::evaluate((input - target).abs(), detail::fused_reduction(reduction));
+}
 
 /// Huber: ½d² where |d| < delta, else delta·(|d| − ½delta), with d = input − target.
 /// ValueError unless delta > 0.

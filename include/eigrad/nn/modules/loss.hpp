@@ -22,6 +22,9 @@ class LossModule : public Module<T> {
   Tensor<T> forward(const Tensor<T>& input, const Tensor<T>& target) { return Loss::apply(input, target, options_); }
   /// Same as forward(input, target).
   Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) { return forward(input, target); }
+  /// The loss of a lazy expression \p input: MSELoss and L1Loss fuse with it (one node).
+  template <class E, functional::detail::enable_if_expr<E, T> = 0>
+  Tensor<T> operator()(const E& input, const Tensor<T>& target) { return Loss::apply(input, target, options_); }
   /// The options the loss was built with.
   const Options& options() const { return options_; }
 
@@ -42,7 +45,8 @@ class MSELoss : public LossModule<T, MSELoss<T>, MSELossOptions> {
   /// A loss with \p options (a Reduction converts to them).
   explicit MSELoss(const MSELossOptions& options = {}) : MSELoss::LossModule(options) {}
   /// functional::mse_loss() with \p options.
-  static Tensor<T> apply(const Tensor<T>& input, const Tensor<T>& target, const MSELossOptions& options) {
+  template <class Input>
+  static Tensor<T> apply(const Input& input, const Tensor<T>& target, const MSELossOptions& options) {
     return functional::mse_loss(input, target, options.reduction());
   }
 };
@@ -56,7 +60,8 @@ class L1Loss : public LossModule<T, L1Loss<T>, L1LossOptions> {
   /// A loss with \p options (a Reduction converts to them).
   explicit L1Loss(const L1LossOptions& options = {}) : L1Loss::LossModule(options) {}
   /// functional::l1_loss() with \p options.
-  static Tensor<T> apply(const Tensor<T>& input, const Tensor<T>& target, const L1LossOptions& options) {
+  template <class Input>
+  static Tensor<T> apply(const Input& input, const Tensor<T>& target, const L1LossOptions& options) {
     return functional::l1_loss(input, target, options.reduction());
   }
 };
