@@ -286,3 +286,18 @@ BOOST_AUTO_TEST_CASE(doc_errors_md_is_the_table) {
              "doc/errors.md differs from the table in test/test_misuse.cpp; regenerate it with "
              "EIGRAD_WRITE_ERRORS_DOC=1 ./build/test/test_misuse from the repository root");
 }
+
+// `p.grad() = {}` (PyTorch's `p.grad = None`) resets a gradient; clang once refused it as an
+// ambiguous assignment (issue 13), so the sanitizer build compiles this with clang.
+BOOST_AUTO_TEST_CASE(empty_braces_reset_a_gradient_with_both_compilers) {
+  const Tensor<float> w = leaf({2});
+  (w * w).sum().backward();
+  BOOST_TEST(w.grad().defined());
+  w.grad() = {};
+  BOOST_TEST(!w.grad().defined());
+  Tensor<float> t{1.0f, 2.0f};
+  t = {};
+  BOOST_TEST(!t.defined());
+  t = {3.0f, 4.0f, 5.0f};
+  BOOST_TEST(t.numel() == 3);
+}
