@@ -215,6 +215,7 @@ const std::vector<MisuseCase> kCases = {
   MISUSE("samples", "a flag without its value", UsageError, "--lr", parse({"--lr"})),
   MISUSE("samples", "an unknown flag", UsageError, "--bogus", parse({"--bogus", "1"})),
   MISUSE("samples", "an unknown device", UsageError, "gpu", parse({"--device", "gpu"})),
+  MISUSE("samples", "a flag after -- (the end of the options; -- once aborted, found by fuzz_cli)", UsageError, "positional", parse({"--", "--lr", "1"})),
 };
 // clang-format on
 
@@ -285,6 +286,14 @@ BOOST_AUTO_TEST_CASE(doc_errors_md_is_the_table) {
   BOOST_TEST(text.str() == expected,
              "doc/errors.md differs from the table in test/test_misuse.cpp; regenerate it with "
              "EIGRAD_WRITE_ERRORS_DOC=1 ./build/test/test_misuse from the repository root");
+}
+
+// fuzz_cli's first finding: "--" alone aborted every sample (boost's ambiguous_option
+// escaped the parser). It ends the options, as for any POSIX tool.
+BOOST_AUTO_TEST_CASE(a_bare_double_dash_ends_the_options) {
+  const samples::StageOptions o = samples::parse_stage_options({"--lr", "0.5", "--"}, samples::defaults_autograd());
+  BOOST_TEST(o.lr == 0.5);
+  BOOST_CHECK_NO_THROW(parse({"--"}));
 }
 
 // `p.grad() = {}` (PyTorch's `p.grad = None`) resets a gradient; clang once refused it as an
