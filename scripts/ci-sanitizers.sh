@@ -42,7 +42,7 @@ for sample in "$build"/samples/[0-9][0-9]_*; do
   "$sample" --iters 300 --seed 1 >/dev/null
 done
 for optimizer in sgd rmsprop adam adamw adagrad; do
-  "$build/samples/06_optim" --iters 300 --seed 1 --optimizer "$optimizer" --lr 1e-4 >/dev/null
+  "$build/samples/06_optim" --iters 300 --seed 1 --optimizer "$optimizer" --lr 1e-6 >/dev/null
 done
 # The error paths too: a bad flag (exit 2) and a diverging run (exit 3) must not leak.
 set +e
