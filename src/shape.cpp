@@ -9,7 +9,9 @@ namespace eigrad {
 
 std::int64_t numel(const Shape& shape) {
   std::int64_t n = 1;
-  for (auto e : shape) n *= e;
+  for (auto e : shape)
+    EIGRAD_CHECK(!__builtin_mul_overflow(n, e, &n), ShapeError, "shape ", to_string(shape),
+                 " has more elements than a 64-bit count holds");
   return n;
 }
 
@@ -57,6 +59,7 @@ void check_shape(const Shape& shape) {
   EIGRAD_CHECK(shape.size() <= static_cast<std::size_t>(kMaxRank), ShapeError, "shape ", to_string(shape),
                " has rank ", shape.size(), ", above the maximum rank ", kMaxRank);
   for (auto e : shape) EIGRAD_CHECK(e >= 0, ShapeError, "shape ", to_string(shape), " has a negative extent");
+  numel(shape);  // throws on an element count past int64, before anything is allocated
 }
 
 }  // namespace eigrad

@@ -86,7 +86,8 @@ template <class F, class DA, class DB>
 void check_binary(const std::string& name, const F& f, const DA& da, const DB& db,
                   const std::vector<std::pair<double, double>>& points) {
   const auto on_vector = [&](const auto& v) { return f(v(0), v(1)); };
-  for (const auto& [a, b] : points) {
+  for (const auto& point : points) {
+    const double a = point.first, b = point.second;  // not a structured binding: C++17 lambdas cannot capture one (clang)
     BOOST_TEST_CONTEXT(name << " at (" << a << ", " << b << ")") {
       const D2 y = f(D2::variable(a, 0), D2::variable(b, 1));
       const double fab = f(a, b);

@@ -15,6 +15,7 @@
 #include <iosfwd>
 #include <type_traits>
 
+#include "eigrad/errors.hpp"
 #include "eigrad/host_device.hpp"
 
 namespace eigrad {
@@ -89,8 +90,13 @@ class Dual {
     for (int i = 0; i < N; ++i) tangent_[i] = tangents[i];
   }
 
-  /// The independent variable number \p index: tangent \p index is 1, the others 0.
+  /// The independent variable number \p index: tangent \p index is 1, the others 0. On the
+  /// host, an index outside [0, N) throws ValueError naming the index and N.
   EIGRAD_HOST_DEVICE static Dual variable(const T& value, int index) {
+#ifndef __CUDA_ARCH__  // device code cannot throw; the host check covers the seeding done there
+    EIGRAD_CHECK(index >= 0 && index < N, ValueError, "Dual<T, ", N, ">::variable: index ", index,
+                 " is out of range (expected in [0, ", N - 1, "])");
+#endif
     Dual d(value);
     d.tangent_[index] = T(1);
     return d;

@@ -175,7 +175,9 @@ std::string stage_usage(const std::string& name, const StageDefaults& defaults) 
 void check_flags_have_values(const std::vector<std::string>& args, const po::options_description& desc) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& word = args[i];
-    if (word.rfind("--", 0) != 0 || word.find('=') != std::string::npos) continue;
+    // "--" alone (the end of the options) would match every option in find_nothrow, which
+    // then throws boost's ambiguous_option past the catch below: an abort (found by fuzz_cli).
+    if (word.size() <= 2 || word.rfind("--", 0) != 0 || word.find('=') != std::string::npos) continue;
     const po::option_description* option = desc.find_nothrow(word.substr(2), false);
     if (option == nullptr || option->semantic()->max_tokens() == 0) continue;
     EIGRAD_CHECK(i + 1 < args.size() && args[i + 1].rfind("--", 0) != 0, UsageError, word,

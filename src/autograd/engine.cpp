@@ -1,9 +1,11 @@
 // The define-by-run engine: recording nodes, freeing them, and the reverse topological walk
 // of backward().
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
+#include "eigrad/autograd/anomaly_mode.hpp"
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/detail/tensor_impl.hpp"
@@ -82,6 +84,59 @@ std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
 
 namespace autograd {
 
+namespace {
+thread_local bool anomaly_enabled = false;
+
+template <class T>
+const Tensor<T>& deref(const Tensor<T>& t) { return t; }
+template <class T>
+const Tensor<T>& deref(const Tensor<T>* t) { return *t; }
+
+/// In anomaly mode, notes on \p node the forward operation recording it, for the message of
+/// a NaN found later in its backward.
+template <class T, class Inputs>
+void note_forward(Node<T>& node, const Tensor<T>& result, const Inputs& inputs) {
+  if (!anomaly_enabled) return;
+  std::string text = node.name() + " recorded by a forward operation on inputs of shapes ";
+  const char* separator = "";
+  for (const auto& input : inputs) {
+    const Tensor<T>& t = deref<T>(input);
+    text += separator;
+    text += t.defined() ? to_string(t.shape()) : "(undefined)";
+    separator = ", ";
+  }
+  text += " giving shape " + to_string(result.shape());
+  node.set_forward_description(std::move(text));
+}
+
+/// "nan" or "inf" for the first non-finite element of \p t, or null when all are finite.
+template <class T>
+const char* first_non_finite(const Tensor<T>& t) {
+  const Tensor<T> host = t.device().is_cpu() ? t : t.to(Device::cpu());
+  const T* p = host.data();
+  for (std::int64_t i = 0, n = host.numel(); i < n; ++i)
+    if (!std::isfinite(p[i])) return std::isnan(p[i]) ? "nan" : "inf";
+  return nullptr;
+}
+
+/// AutogradError naming \p node when one of the gradients it returned is not finite.
+template <class T>
+void check_anomaly(const Node<T>& node, const Tensor<T>& grad_output, const std::vector<Tensor<T>>& input_grads) {
+  for (std::size_t i = 0; i < input_grads.size(); ++i) {
+    if (!input_grads[i].defined()) continue;
+    const char* kind = first_non_finite(input_grads[i]);
+    EIGRAD_CHECK(kind == nullptr, AutogradError, "Function '", node.name(), "' returned ", kind,
+                 " values in its ", i, "th output (a gradient of shape ", to_string(input_grads[i].shape()),
+                 ", from an output gradient of shape ", to_string(grad_output.shape()), "); forward: ",
+                 node.forward_description().empty() ? std::string("not recorded in anomaly mode")
+                                                    : node.forward_description());
+  }
+}
+}  // namespace
+
+bool AnomalyMode::is_enabled() { return anomaly_enabled; }
+void AnomalyMode::set_enabled(bool enabled) { anomaly_enabled = enabled; }
+
 template <class T>
 std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
   if (!t.defined() || !t.requires_grad()) return nullptr;
@@ -113,6 +168,7 @@ Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vec
   next.reserve(inputs.size());
   for (const auto& t : inputs) next.push_back(gradient_edge(t));
   node->set_next(std::move(next));
+  note_forward(*node, result, inputs);
   result.set_grad_fn(std::move(node));
   return result;
 }
@@ -125,6 +181,7 @@ Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node,
   next.reserve(inputs.size());
   for (const Tensor<T>* t : inputs) next.push_back(gradient_edge(*t));
   node->set_next(std::move(next));
+  note_forward(*node, result, inputs);
   result.set_grad_fn(std::move(node));
   return result;
 }
@@ -244,6 +301,7 @@ class GraphTask {
           else out->grad += g;
         }
         input_grads = node->apply(g);
+        if (anomaly_enabled) check_anomaly(*node, g, input_grads);
         if (!retain_graph) node->release_saved();
       }
       for (std::size_t e = 0; e < edge_count_[i]; ++e) {

@@ -98,7 +98,12 @@ Tensor<T> arange(double start, double end, double step, TensorOptions options) {
                    !((end - start) / step < 0),
                ValueError, "arange: invalid range start=", std::to_string(start), " end=", std::to_string(end),
                " step=", std::to_string(step));
-  const auto n = static_cast<std::int64_t>(std::ceil((end - start) / step));
+  // The extent is checked as a double: casting one past int64's range to an integer is undefined.
+  const double extent = std::ceil((end - start) / step);
+  EIGRAD_CHECK(extent < 9.2233720368547758e18, ValueError, "arange: the range start=", std::to_string(start),
+               " end=", std::to_string(end), " step=", std::to_string(step), " has an extent of ", extent,
+               " elements, more than a 64-bit count holds (invalid size, possible overflow?)");
+  const auto n = static_cast<std::int64_t>(extent);
   Tensor<T> t = empty<T>({n}, options.device());
   for (std::int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
   return apply_options(t, options);

@@ -39,6 +39,11 @@ class Node {
   void set_next(std::vector<std::shared_ptr<Node<T>>> next) { next_ = std::move(next); }
   /// Whether input \p i needs a gradient.
   bool needs_input_grad(std::size_t i) const { return i < next_.size() && next_[i] != nullptr; }
+  /// The forward operation that recorded this node (name and shapes), noted only while a
+  /// DetectAnomalyGuard was alive; empty otherwise.
+  const std::string& forward_description() const { return forward_description_; }
+  /// Notes the forward operation that recorded this node (done by record() in anomaly mode).
+  void set_forward_description(std::string description) { forward_description_ = std::move(description); }
 
  protected:
   /// The gradients of the inputs given that of the output; an undefined tensor for an input
@@ -78,6 +83,7 @@ class Node {
   std::vector<Tensor<T>> saved_;
   std::vector<std::uint64_t> saved_versions_;
   bool released_ = false;
+  std::string forward_description_;  // set in anomaly mode only
   std::weak_ptr<detail::TensorImpl<T>> retained_output_;  // the output that retains its grad
   std::uint64_t walk_pass_ = 0;  // the backward pass that last numbered this node
   std::size_t walk_index_ = 0;   // this node's number in that pass

@@ -42,7 +42,8 @@ class OptimizerOptions {
   /// checkpoint stores for the group.
   virtual std::vector<std::pair<std::string, double>> values() const = 0;
   /// Sets every option from a map holding at least the names of values(); throws IoError
-  /// naming the first one missing. Values are not validated here (the optimizer does it).
+  /// naming the first one missing, and ValueError for a switch given anything but 0 or 1.
+  /// Other values are not validated here (the optimizer does it).
   virtual void set_values(const std::map<std::string, double>& values) = 0;
   /// Whether the option named \p name (as in values()) is a switch, stored as 0 or 1: a
   /// checkpoint holding anything else for it is refused. False unless overridden.
@@ -92,9 +93,12 @@ class OptionsBase : public OptimizerOptions {
   void set_values(const std::map<std::string, double>& values) override {
     Options::visit(self(), [&values](const char* name, auto& option) {
       const double value = option_value(values, Options::kName, name);
-      if constexpr (std::is_same_v<std::decay_t<decltype(option)>, bool>)
+      if constexpr (std::is_same_v<std::decay_t<decltype(option)>, bool>) {
+        // A NaN or 2 read as "true" would hide a typo; PyTorch's flags are Python bools.
+        EIGRAD_CHECK(value == 0 || value == 1, ValueError, Options::kName, ": option \"", name,
+                     "\" is a switch: must be 0 or 1, got ", format_number(value));
         option = value != 0;
-      else
+      } else
         option = value;
     });
   }

@@ -559,8 +559,8 @@ class ReduceLROnPlateau {
     EIGRAD_ARG(double, eps) = 1e-8;
   };
 
-  /// ValueError for a factor outside [0, 1), a negative patience, cooldown, threshold, eps or
-  /// min_lr, or a number of min_lrs other than 1 or the number of groups. Using this after
+  /// ValueError for a factor outside [0, 1), a negative patience or cooldown, a threshold, eps
+  /// or min_lr that is negative, infinite or NaN, or a number of min_lrs other than 1 or the number of groups. Using this after
   /// \p optimizer was destroyed is a ValueError.
   explicit ReduceLROnPlateau(Optimizer<T>& optimizer, const Options& options = Options())
       : optimizer_(optimizer, optimizer.lifetime_token()), options_(options), last_lr_(group_lrs(optimizer)) {
@@ -571,13 +571,13 @@ class ReduceLROnPlateau {
     detail::check_non_negative(who, "factor", options.factor());
     detail::check_non_negative(who, "patience", options.patience());
     detail::check_non_negative(who, "cooldown", options.cooldown());
-    detail::check_non_negative(who, "threshold", options.threshold());
-    detail::check_non_negative(who, "eps", options.eps());
+    detail::check_finite_non_negative(who, "threshold", options.threshold());
+    detail::check_finite_non_negative(who, "eps", options.eps());
     min_lrs_ = options.min_lrs();
     if (min_lrs_.size() == 1) min_lrs_.assign(groups, min_lrs_[0]);
     EIGRAD_CHECK(min_lrs_.size() == groups, ValueError, who, ": expected ", groups, " min_lrs, got ",
                  options.min_lrs().size());
-    for (double m : min_lrs_) detail::check_non_negative(who, "min_lr", m);
+    for (double m : min_lrs_) detail::check_finite_non_negative(who, "min_lr", m);
     best_ = worse();
   }
 

@@ -2,6 +2,7 @@
 /// \file tensor/tensor.hpp
 /// \brief The Tensor<T> class: a handle to an n-dimensional array with autograd state.
 #include <Eigen/Core>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -87,6 +88,13 @@ class Tensor {
   Tensor(std::initializer_list<T> values);
   /// A rank-2 tensor from nested braced lists: `Tensor<float>{{1, 2}, {3, 4}}`.
   Tensor(std::initializer_list<std::initializer_list<T>> rows);
+  /// `t = {}` (or `t = nullptr`) makes the handle undefined, as `p.grad = None`. Declared so
+  /// that clang, which finds the implicit copy and move assignments equally good for empty
+  /// braces, accepts `p.grad() = {}` as g++ does.
+  Tensor& operator=(std::nullptr_t) {
+    *this = Tensor();
+    return *this;
+  }
   /// A tensor of \p shape over \p storage starting at \p offset (advanced use).
   Tensor(Storage<T> storage, Shape shape, std::int64_t offset = 0);
 
