@@ -159,7 +159,7 @@ const std::vector<MisuseCase> kCases = {
   MISUSE("autograd", "backward of a non-scalar", AutogradError, "shape [2]", (leaf({2}) * 2.0f).backward()),
   MISUSE("autograd", "backward of a tensor that does not require grad", AutogradError, "does not require grad", ones<float>({1}).backward()),
   MISUSE("autograd", "in-place change of a leaf that requires grad", AutogradError, "leaf", leaf({2}) += 1.0f),
-  MISUSE("autograd", "backward after a saved tensor changed in place", AutogradError, "modified in place", auto x = leaf({2}); auto h = x * 2.0f; auto y = (h * h).sum(); NoGradGuard g; h += 1.0f; EnableGradGuard e; y.backward()),
+  MISUSE("autograd", "backward after a saved tensor changed in place", AutogradError, "modified in place", auto x = leaf({2}); Tensor<float> h = x * 2.0f; auto y = (h * h).sum(); NoGradGuard g; h += 1.0f; EnableGradGuard e; y.backward()),
   MISUSE("devices", "a CUDA device in this CPU-only build", DeviceError, "cuda", ones<float>({2}, Device::parse("cuda"))),
   MISUSE("devices", "moving a tensor to CUDA in this build", DeviceError, "cuda", ones<float>({2}).to(Device{DeviceType::CUDA, 0})),
   MISUSE("devices", "an unknown device string", DeviceError, "'gpu'", Device::parse("gpu")),

@@ -283,6 +283,7 @@ class Tensor {
   /// Stores an expression's result (done once, by its evaluator).
   void set_evaluated(const Tensor& result) const { impl_ = result.impl(); }
 
+ public:
   // ---- API breadth (issue 15)
   // Indexing, joining and dimension order (src/tensor/shape_ops.cpp). Storage has no strides,
   // so a result is a view (sharing this tensor's storage, as PyTorch's) only where its

@@ -100,7 +100,7 @@ class BinaryCrossEntropyWithLogitsBackward final : public Node<T> {
       if (reduction_ == Reduction::Mean) gx = gx / n;
     }
     if (this->needs_input_grad(1)) {
-      gt = pw.defined() ? (log_sigmoid(-x) - log_sigmoid(x) * pw) * g : x * -g;
+      gt = pw.defined() ? Tensor<T>((log_sigmoid(-x) - log_sigmoid(x) * pw) * g) : Tensor<T>(x * -g);
       if (reduction_ == Reduction::Mean) gt = gt / n;
     }
     return {gx, gt};
