@@ -10,8 +10,8 @@ namespace eigrad::cuda::detail {
 template <class T>
 struct BroadcastReader {
   const T* data = nullptr;
-  Index extent[kMaxRank] = {1, 1, 1, 1};  ///< the output's extents, right-aligned
-  Index stride[kMaxRank] = {0, 0, 0, 0};  ///< the operand's strides, right-aligned
+  Index extent[kMaxRank] = {1, 1, 1, 1, 1, 1, 1, 1};  ///< the output's extents, right-aligned
+  Index stride[kMaxRank] = {};                        ///< the operand's strides, right-aligned
   bool contiguous = true;
   bool single = false;
 

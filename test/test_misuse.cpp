@@ -149,7 +149,7 @@ const std::vector<MisuseCase> kCases = {
   MISUSE("tensor", "sum over a dimension out of range", ValueError, "dimension 2", ones<float>({2, 3}).sum(2)),
   MISUSE("tensor", "item() of a non-scalar", ValueError, "[2, 3]", ones<float>({2, 3}).item()),
   MISUSE("tensor", "negative extent", ShapeError, "[2, -1]", zeros<float>({2, -1})),
-  MISUSE("tensor", "rank above 4", ShapeError, "rank 5", zeros<float>({1, 1, 1, 1, 1})),
+  MISUSE("tensor", "rank above 8", ShapeError, "rank 9", zeros<float>({1, 1, 1, 1, 1, 1, 1, 1, 1})),
   MISUSE("tensor", "element count past int64 (zeros({2^32, 2^32}))", ShapeError, "[4294967296, 4294967296]", zeros<float>({kHuge, kHuge})),
   MISUSE("tensor", "arange(0, 1e30): extent past int64", ValueError, "extent of 1e+30", arange<float>(0, 1e30)),
   MISUSE("tensor", "arange with a step of the wrong sign", ValueError, "step=-1", arange<float>(0, 5, -1)),

@@ -1,6 +1,6 @@
 #pragma once
 /// \file shape.hpp
-/// \brief Shapes: row-major extents of rank 0 to 4, and NumPy broadcasting.
+/// \brief Shapes: row-major extents of rank 0 to 8, and NumPy broadcasting.
 #include <cstdint>
 #include <initializer_list>
 #include <iosfwd>
@@ -10,7 +10,7 @@
 namespace eigrad {
 
 /// Highest rank a tensor may have.
-constexpr int kMaxRank = 4;
+constexpr int kMaxRank = 8;
 
 /// A tensor's extents, outermost first (row-major). Empty for a scalar (rank 0).
 using Shape = std::vector<std::int64_t>;

@@ -3,7 +3,7 @@
 /// \brief Tensor<T>: an n-dimensional array on a device, with PyTorch's semantics.
 ///
 /// A Tensor is a handle: copies share the same data and autograd state (as `torch.Tensor`
-/// objects do in Python). Element types are `float` and `double`; ranks 0 to 4; storage is
+/// objects do in Python). Element types are `float` and `double`; ranks 0 to 8; storage is
 /// always contiguous row-major, and views (reshape, unsqueeze, flatten) share it.
 ///
 /// This header gathers the parts under `eigrad/tensor/`: options, the class, factories,

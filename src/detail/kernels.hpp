@@ -11,8 +11,12 @@ namespace eigrad::detail {
 /// Shape and element strides of an operand, right-aligned to kMaxRank dimensions; a stride
 /// of 0 repeats the operand along a broadcast dimension.
 struct BroadcastIndex {
-  std::array<std::int64_t, kMaxRank> extent{1, 1, 1, 1};
-  std::array<std::int64_t, kMaxRank> stride{0, 0, 0, 0};
+  std::array<std::int64_t, kMaxRank> extent;
+  std::array<std::int64_t, kMaxRank> stride;
+  BroadcastIndex() {
+    extent.fill(1);
+    stride.fill(0);
+  }
 };
 
 /// Strides to read an operand of \p shape while iterating over \p out (broadcast to it).
@@ -43,23 +47,34 @@ struct BroadcastCursor {
   BroadcastIndex index;
   std::int64_t row = 0;  // offset of the current innermost row
 
-  void seek(std::int64_t i0, std::int64_t i1, std::int64_t i2) {
-    row = i0 * index.stride[0] + i1 * index.stride[1] + i2 * index.stride[2];
-  }
-  T at(std::int64_t i3) const { return data[row + i3 * index.stride[3]]; }
+  /// Moves to the next row along outer dimension \p d (wrapped dimensions after it restart).
+  void advance(int d) { row += index.stride[d]; }
+  /// Restarts outer dimension \p d, which has just run through \p extent rows.
+  void rewind(int d, std::int64_t extent) { row -= extent * index.stride[d]; }
+  T at(std::int64_t i) const { return data[row + i * index.stride[kMaxRank - 1]]; }
 };
 
-/// The general strided walk behind broadcast_binary and broadcast_map.
+/// The general strided walk behind broadcast_binary and broadcast_map: the innermost
+/// dimension is a loop, the outer ones an odometer that moves each cursor by its strides.
 template <class T, class F, class... Cursors>
 void broadcast_loop(T* out, const Shape& out_shape, F f, Cursors... cursors) {
   const auto e = broadcast_index(out_shape, out_shape).extent;
+  const std::int64_t inner = e[kMaxRank - 1];
+  std::int64_t rows = 1;
+  for (int d = 0; d < kMaxRank - 1; ++d) rows *= e[d];
+  std::array<std::int64_t, kMaxRank> counter{};
   std::int64_t o = 0;
-  for (std::int64_t i0 = 0; i0 < e[0]; ++i0)
-    for (std::int64_t i1 = 0; i1 < e[1]; ++i1)
-      for (std::int64_t i2 = 0; i2 < e[2]; ++i2) {
-        (cursors.seek(i0, i1, i2), ...);
-        for (std::int64_t i3 = 0; i3 < e[3]; ++i3) out[o++] = f(cursors.at(i3)...);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t i = 0; i < inner; ++i) out[o++] = f(cursors.at(i)...);
+    for (int d = kMaxRank - 2; d >= 0; --d) {  // the next row: carry through wrapped dimensions
+      if (++counter[d] < e[d]) {
+        (cursors.advance(d), ...);
+        break;
       }
+      counter[d] = 0;
+      (cursors.rewind(d, e[d] - 1), ...);
+    }
+  }
 }
 
 /// out[i] = f(x[.], y[.], ...) over \p out_shape for any number of operands, each broadcast
