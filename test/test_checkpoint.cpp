@@ -324,7 +324,7 @@ BOOST_AUTO_TEST_CASE(typed_entries) {
   short_entry.data.resize(20);
   BOOST_CHECK_THROW(eigrad::io::from_entry<float>(short_entry), IoError);
   TensorEntry deep = eigrad::io::to_entry(Tensor<double>{1.0});
-  deep.shape = {1, 1, 1, 1, 1};
+  deep.shape = {1, 1, 1, 1, 1, 1, 1, 1, 1};  // rank 9, above kMaxRank
   BOOST_CHECK_THROW(eigrad::io::from_entry<double>(deep), IoError);
 
   Tensor<float> dst = eigrad::zeros<float>({2, 3}, eigrad::TensorOptions().requires_grad(true));
