@@ -165,6 +165,7 @@ const std::vector<MisuseCase> kCases = {
   MISUSE("devices", "an unknown device string", DeviceError, "'gpu'", Device::parse("gpu")),
   MISUSE("devices", "a device string with a bad ordinal", DeviceError, "'cuda:x'", Device::parse("cuda:x")),
   MISUSE("nn", "Linear(2^32, 2^32): element count past int64", ShapeError, "[4294967296, 4294967296]", nn::Linear<float>(kHuge, kHuge)),
+  MISUSE("nn", "Linear(2^20, 2^20): 4 TiB of weights, more than memory", DeviceError, "4398046511104 bytes", nn::Linear<float>(std::int64_t{1} << 20, std::int64_t{1} << 20)),
   MISUSE("nn", "Linear with a negative extent", ValueError, "in_features -1", nn::Linear<float>(-1, 2)),
   MISUSE("nn", "Linear input without in_features features", ShapeError, "[2, 4]", nn::Linear<float>(3, 1).forward(ones<float>({2, 4}))),
   MISUSE("dual", "Dual variable index out of range", ValueError, "index 3", (Dual<double, 3>::variable(1.0, 3))),
