@@ -51,7 +51,7 @@ mkdir -p build-downstream-lib build-downstream-find build-downstream-pc build-do
 prefix=$(mktemp -d /tmp/eigrad-prefix.XXXXXX)
 trap 'rm -rf "$prefix"' EXIT
 quiet build-downstream-lib/configure.log cmake -S . -B build-downstream-lib -Werror=dev -DCMAKE_BUILD_TYPE=Release \
-  -DBUILD_SHARED_LIBS=ON -DEIGRAD_BUILD_SAMPLES=OFF -DEIGRAD_BUILD_DOCS=ON "${launcher[@]}"
+  -DBUILD_SHARED_LIBS=ON -DEIGRAD_BUILD_SAMPLES=OFF -DEIGRAD_BUILD_DOCS=ON -DEIGRAD_DEVICE_BACKEND=NONE "${launcher[@]}"
 quiet build-downstream-lib/build.log cmake --build build-downstream-lib -j "$jobs" --target eigrad eigrad_docs
 quiet build-downstream-lib/install.log cmake --install build-downstream-lib --prefix "$prefix"
 libdir=$(cd "$prefix" && ls -d lib*/ | head -n 1); libdir=$prefix/${libdir%/}
@@ -84,7 +84,7 @@ run_fit build-downstream-pc/fit_line
 
 step "add_subdirectory, no build type in the parent"
 quiet build-downstream-subdir/configure.log cmake -S test/downstream -B build-downstream-subdir -Werror=dev \
-  -DEIGRAD_CONSUME=subdirectory -DEIGRAD_SOURCE_DIR="$root" "${launcher[@]}"
+  -DEIGRAD_CONSUME=subdirectory -DEIGRAD_SOURCE_DIR="$root" -DEIGRAD_DEVICE_BACKEND=NONE "${launcher[@]}"
 quiet build-downstream-subdir/build.log cmake --build build-downstream-subdir -j "$jobs"
 run_fit build-downstream-subdir/fit_line
 
@@ -92,7 +92,7 @@ step "FetchContent from a file:// archive of this working tree, no build type in
 git ls-files -co --exclude-standard -z | tar --null -T - -czf build-downstream-fetch/eigrad-src.tar.gz
 quiet build-downstream-fetch/configure.log cmake -S test/downstream -B build-downstream-fetch/consumer -Werror=dev \
   -DEIGRAD_CONSUME=fetchcontent \
-  -DEIGRAD_FETCH_URL="file://$root/build-downstream-fetch/eigrad-src.tar.gz" "${launcher[@]}"
+  -DEIGRAD_FETCH_URL="file://$root/build-downstream-fetch/eigrad-src.tar.gz" -DEIGRAD_DEVICE_BACKEND=NONE "${launcher[@]}"
 quiet build-downstream-fetch/build.log cmake --build build-downstream-fetch/consumer -j "$jobs"
 run_fit build-downstream-fetch/consumer/fit_line
 

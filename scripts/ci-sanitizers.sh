@@ -20,6 +20,7 @@ cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=
   -DCMAKE_CXX_FLAGS="$sanitize -fsanitize=fuzzer-no-link -O1 -g -fno-omit-frame-pointer" \
   -DCMAKE_EXE_LINKER_FLAGS="$sanitize" -DCMAKE_SHARED_LINKER_FLAGS="$sanitize" \
   -DEIGRAD_BUILD_TESTS=ON -DEIGRAD_BUILD_SAMPLES=ON -DEIGRAD_BUILD_DOCS=OFF -DEIGRAD_BUILD_BENCHMARKS=OFF \
+  -DEIGRAD_DEVICE_BACKEND=NONE \
   "${launcher[@]}" >/dev/null
 targets=()
 if [ "${1:-}" = "--libraries-only" ]; then targets=(--target eigrad_stages); fi
