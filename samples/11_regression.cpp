@@ -22,6 +22,7 @@ namespace optim = eigrad::optim;
 
 #define POLY_DEGREE 4
 
+// [helpers]
 // Builds features i.e. a matrix with columns [x, x^2, x^3, x^4].
 Tensor<float> make_features(Tensor<float> x) {
   x = x.unsqueeze(1);
@@ -56,8 +57,10 @@ std::pair<Tensor<float>, Tensor<float>> get_batch(Tensor<float> W_target, Tensor
   auto y = f(x, W_target, b_target);
   return std::make_pair(x, y);
 }
+// [helpers]
 
 int main(int argc, char** argv) {
+  // [main]
   eigrad::manual_seed(argc > 1 ? std::stoull(argv[1]) : 0);
   auto W_target = eigrad::randn<float>({POLY_DEGREE, 1}) * 5;
   auto b_target = eigrad::randn<float>({1}) * 5;
@@ -97,5 +100,6 @@ int main(int argc, char** argv) {
   std::cout << "==> Actual function:\t" << poly_desc(W_target.view({-1}), b_target) << std::endl;
 
   return 0;
+  // [main]
 }
 #endif  // EIGRAD_SAMPLE_NO_MAIN
