@@ -5,8 +5,10 @@
 ///        original except for the type spellings (Tensor<float>, nn::Linear<float>, explicit
 ///        SGDOptions). `11_regression [seed]` (default 0: the original does not seed).
 #ifndef EIGRAD_SAMPLE_NO_MAIN
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -59,9 +61,36 @@ std::pair<Tensor<float>, Tensor<float>> get_batch(Tensor<float> W_target, Tensor
 }
 // [helpers]
 
+// The seed, the one optional argument (default 0). --help prints the usage; anything else is
+// a usage error (exit code 2, as the other samples), never an uncaught exception.
+std::optional<std::uint64_t> seed_from_arguments(int argc, char** argv, int& exit_code) {
+  const char* usage =
+      "usage: 11_regression [SEED]\n"
+      "Beyond the tutorial: pytorch/examples' C++ regression. Fits a random degree-4 polynomial\n"
+      "from random batches with Linear, SGD and smooth_l1_loss until the loss is below 1e-3.\n"
+      "SEED: a non-negative integer for eigrad::manual_seed (default 0).\n";
+  if (argc == 1) return 0;
+  const std::string text = argv[1];
+  if (argc == 2 && (text == "--help" || text == "-h")) {
+    std::cout << usage;
+    exit_code = 0;
+    return std::nullopt;
+  }
+  std::uint64_t seed = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
+  if (argc == 2 && error == std::errc() && end == text.data() + text.size()) return seed;
+  std::cerr << "11_regression: expected one SEED (a non-negative integer), got '" << text
+            << (argc > 2 ? "' and more" : "'") << "\n" << usage;
+  exit_code = 2;
+  return std::nullopt;
+}
+
 int main(int argc, char** argv) {
+  int exit_code = 0;
+  const std::optional<std::uint64_t> seed = seed_from_arguments(argc, argv, exit_code);
+  if (!seed) return exit_code;
   // [main]
-  eigrad::manual_seed(argc > 1 ? std::stoull(argv[1]) : 0);
+  eigrad::manual_seed(*seed);
   auto W_target = eigrad::randn<float>({POLY_DEGREE, 1}) * 5;
   auto b_target = eigrad::randn<float>({1}) * 5;
 

@@ -23,3 +23,15 @@ BOOST_AUTO_TEST_CASE(regression_sample_converges_below_1e_3) {
     BOOST_TEST(p.out.find("==> Actual function:\ty = ") != std::string::npos, p.out);
   }
 }
+
+BOOST_AUTO_TEST_CASE(regression_sample_refuses_bad_arguments_with_exit_code_2) {
+  const t::ProcessResult help = t::run_sample("11_regression", {"--help"});
+  BOOST_TEST(help.exit_code == 0);
+  BOOST_TEST(help.out.find("usage: 11_regression [SEED]") != std::string::npos, help.out);
+  for (const char* bad : {"abc", "-1", "12x", "99999999999999999999999"}) {
+    const t::ProcessResult p = t::run_sample("11_regression", {bad});
+    BOOST_TEST(p.exit_code == 2, bad);
+    BOOST_TEST(p.err.find(std::string("got '") + bad + "'") != std::string::npos, p.err);
+  }
+  BOOST_TEST(t::run_sample("11_regression", {"1", "2"}).exit_code == 2);
+}
