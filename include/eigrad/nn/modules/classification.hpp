@@ -9,6 +9,8 @@ namespace eigrad::nn {
 
 /// Negative log-likelihood of log-probabilities, as `torch.nn.NLLLoss` (see
 /// functional::nll_loss() for the shapes).
+///
+/// \snippet losses.cpp nll
 template <class T>
 class NLLLoss : public LossModule<T, NLLLoss<T>, NLLLossOptions> {
  public:
@@ -21,6 +23,8 @@ class NLLLoss : public LossModule<T, NLLLoss<T>, NLLLossOptions> {
 };
 
 /// Cross-entropy of logits and class indices, as `torch.nn.CrossEntropyLoss`.
+///
+/// \snippet losses.cpp cross entropy
 template <class T>
 class CrossEntropyLoss : public LossModule<T, CrossEntropyLoss<T>, CrossEntropyLossOptions> {
  public:
@@ -34,6 +38,8 @@ class CrossEntropyLoss : public LossModule<T, CrossEntropyLoss<T>, CrossEntropyL
 };
 
 /// Binary cross-entropy of logits, as `torch.nn.BCEWithLogitsLoss`.
+///
+/// \snippet losses.cpp bce with logits
 template <class T>
 class BCEWithLogitsLoss : public LossModule<T, BCEWithLogitsLoss<T>, BCEWithLogitsLossOptions<T>> {
  public:
