@@ -9,6 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-fuzz
+"$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev
 seconds=${EIGRAD_FUZZ_SECONDS:-60}
 jobs=${EIGRAD_JOBS:-$(nproc 2>/dev/null || echo 2)}
 targets=(fuzz_module_state fuzz_optimizer_state fuzz_init_json fuzz_cli)

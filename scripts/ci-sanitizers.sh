@@ -11,6 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$root/build-asan
+"$root/scripts/install-deps.sh" clang-14 libclang-rt-14-dev
 jobs=${EIGRAD_JOBS:-$(nproc 2>/dev/null || echo 2)}
 sanitize="-fsanitize=address,undefined -fno-sanitize-recover=all"
 launcher=()

@@ -15,6 +15,8 @@ packages=(
 # The device backend's CPU builds (EIGRAD_DEVICE_BACKEND=OMP or CPP, the test command's) need
 # Thrust: the CUDA toolkit's CCCL when it is installed, else Debian's libthrust-dev. (OpenMP's
 # libgomp comes with g++; the CUDA build needs the toolkit itself, which apt does not provide.)
+# Extra packages a CI step needs may be named as arguments (e.g. clang-14 for the sanitizers).
+packages+=("$@")
 if ! command -v nvcc >/dev/null 2>&1 && [ ! -f /usr/local/cuda/include/cccl/thrust/version.h ]; then
   packages+=(libthrust-dev)
 fi
