@@ -86,7 +86,7 @@ bool identical_on_every_rank(const std::vector<T>& mine) {
   const Tensor<T> gathered = group().allgather(from_vector<T>(mine, {static_cast<std::int64_t>(mine.size())}));
   const std::vector<T> all = gathered.to_vector();
   for (int r = 0; r < group().size(); ++r) {
-    if (std::memcmp(all.data() + r * mine.size(), mine.data(), mine.size() * sizeof(T)) != 0) return false;
+    if (!mine.empty() && std::memcmp(all.data() + r * mine.size(), mine.data(), mine.size() * sizeof(T)) != 0) return false;
   }
   return true;
 }
