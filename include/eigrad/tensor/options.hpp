@@ -32,10 +32,6 @@ inline constexpr Dtype<double> kFloat64{};
 /// float64, as `torch::kDouble`.
 inline constexpr Dtype<double> kDouble{};
 
-namespace indexing {
-class TensorIndex;  // Tensor::index() names it; defined in tensor/indexing.hpp
-}  // namespace indexing
-
 /// Options of a new tensor: its device and whether it requires grad. The setters return a
 /// modified copy and leave the options they are called on unchanged, as LibTorch's do:
 /// `TensorOptions().requires_grad(true)`; `auto leaf = base.requires_grad(true);` keeps `base`.

@@ -20,6 +20,10 @@ namespace eigrad {
 
 template <class T>
 class Node;
+namespace indexing {
+class TensorIndex;  // Tensor::index() names it; defined in tensor/indexing.hpp
+}  // namespace indexing
+
 namespace detail {
 template <class T>
 struct TensorImpl;
