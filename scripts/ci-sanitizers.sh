@@ -43,8 +43,10 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir "$build" --output-on-failure -j "$jobs"
 
 # Every sample, briefly: a clean exit (0) with LeakSanitizer on; 06 once per optimizer.
+# 10_distributed needs MPI, which this build leaves out (see above).
 for sample in "$build"/samples/[0-9][0-9]_*; do
   [ -x "$sample" ] || continue
+  [ "$(basename "$sample")" = 10_distributed ] && continue
   "$sample" --iters 300 --seed 1 >/dev/null
 done
 for optimizer in sgd rmsprop adam adamw adagrad; do
