@@ -103,7 +103,6 @@ StageRun run_distributed(const StageOptions& opts, std::ostream& out) {
 
 }  // namespace eigrad::samples
 
-#ifndef EIGRAD_SAMPLE_NO_MAIN
 namespace {
 
 // The arguments without `--csv FILE` and `--csv=FILE`: the ranks other than 0 write no CSV file.
@@ -148,7 +147,7 @@ bool rank0_can_write_csv(eigrad::distributed::ProcessGroup& group, int argc, cha
 }  // namespace
 
 // Every rank runs the stage; only rank 0's printout reaches stdout, and only rank 0 writes --csv.
-int main(int argc, char** argv) {
+EIGRAD_SAMPLE_MAIN(int argc, char** argv) {
   namespace distributed = eigrad::distributed;
   try {
     // [init]
@@ -181,4 +180,3 @@ int main(int argc, char** argv) {
   distributed::destroy_process_group();
   return code;
 }
-#endif

@@ -30,11 +30,11 @@ flags = None
 print("| sample | compile s (wall) | compile s (CPU) | binary KiB | text KiB |")
 print("|---|---|---|---|---|")
 for name in names:
-    # The binary's own object (the eigrad_stages library compiles the same file again).
+    # The sample's one object (the binary and the eigrad_stages library share it).
     def output(e):
         args = shlex.split(e["command"])
         return args[args.index("-o") + 1] if "-o" in args else ""
-    entry = next(e for e in entries if output(e).endswith(f"{name}.dir/{name}.cpp.o"))
+    entry = next(e for e in entries if output(e).endswith(f"{name}_object.dir/{name}.cpp.o"))
     args = shlex.split(entry["command"])
     if args[0].endswith("ccache"):
         args = args[1:]

@@ -220,15 +220,14 @@ std::map<std::string, double> optimizer_options(const StageOptions& opts);
 
 }  // namespace eigrad::samples
 
+/// A sample's main(): weak, because the same object is also a member of the library
+/// eigrad_stages, and a test or fuzz target that links it brings its own (strong) main.
+#define EIGRAD_SAMPLE_MAIN __attribute__((weak)) int main
+
 /// Defines a sample binary's main(): stage_main(argc, argv, NAME, DEFAULTS(), &RUN), with
-/// DEFAULTS and RUN named in eigrad::samples. Expands to nothing when EIGRAD_SAMPLE_NO_MAIN is
-/// defined, as for the library eigrad_stages that the tests link.
-#ifdef EIGRAD_SAMPLE_NO_MAIN
-#define EIGRAD_STAGE_MAIN(NAME, DEFAULTS, RUN)
-#else
+/// DEFAULTS and RUN named in eigrad::samples.
 #define EIGRAD_STAGE_MAIN(NAME, DEFAULTS, RUN)                                                  \
-  int main(int argc, char** argv) {                                                            \
+  EIGRAD_SAMPLE_MAIN(int argc, char** argv) {                                                  \
     return ::eigrad::samples::stage_main(argc, argv, NAME, ::eigrad::samples::DEFAULTS(),      \
                                          &::eigrad::samples::RUN);                             \
   }
-#endif
