@@ -3,11 +3,15 @@
 ///        random degree-4 polynomial from random batches with a Linear layer, SGD and the
 ///        smooth L1 loss until the loss is below 1e-3. It reads line for line like the LibTorch
 ///        original except for the type spellings (Tensor<float>, nn::Linear<float>, explicit
-///        SGDOptions). `11_regression [seed]` (default 0: the original does not seed).
+///        SGDOptions). `11_regression [SEED] [--csv FILE]` (SEED default 0: the original does
+///        not seed); --csv FILE writes every batch's loss and both polynomials for scripts/plot.
 #ifndef EIGRAD_SAMPLE_NO_MAIN
+#include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <fstream>
 #include <optional>
 #include <iostream>
 #include <sstream>
@@ -61,36 +65,95 @@ std::pair<Tensor<float>, Tensor<float>> get_batch(Tensor<float> W_target, Tensor
 }
 // [helpers]
 
-// The seed, the one optional argument (default 0). --help prints the usage; anything else is
-// a usage error (exit code 2, as the other samples), never an uncaught exception.
-std::optional<std::uint64_t> seed_from_arguments(int argc, char** argv, int& exit_code) {
+// What the command line asks for beyond the original: the seed and the --csv file.
+struct Arguments {
+  std::uint64_t seed = 0;
+  std::optional<std::string> csv_path;
+};
+
+// `[SEED] [--csv FILE]` in any order (also `--csv=FILE`). --help alone prints the usage;
+// anything else wrong is a usage error (exit code 2, as the other samples), never an uncaught
+// exception.
+std::optional<Arguments> arguments_from(int argc, char** argv, int& exit_code) {
   const char* usage =
-      "usage: 11_regression [SEED]\n"
+      "usage: 11_regression [SEED] [--csv FILE]\n"
       "Beyond the tutorial: pytorch/examples' C++ regression. Fits a random degree-4 polynomial\n"
       "from random batches with Linear, SGD and smooth_l1_loss until the loss is below 1e-3.\n"
-      "SEED: a non-negative integer for eigrad::manual_seed (default 0).\n";
-  if (argc == 1) return 0;
-  const std::string text = argv[1];
-  if (argc == 2 && (text == "--help" || text == "-h")) {
+      "SEED: a non-negative integer for eigrad::manual_seed (default 0).\n"
+      "--csv FILE: write `series,x,y` rows: `loss` (batch, its loss), then `target` and `fit`\n"
+      "(the actual and the learned polynomial on x in [-2, 2]) for scripts/plot.\n";
+  exit_code = 2;
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
     std::cout << usage;
     exit_code = 0;
     return std::nullopt;
   }
-  std::uint64_t seed = 0;
-  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), seed);
-  if (argc == 2 && error == std::errc() && end == text.data() + text.size()) return seed;
+  Arguments arguments;
+  std::vector<std::string> seeds;
+  for (int i = 1; i < argc; ++i) {
+    const std::string text = argv[i];
+    if (text == "--csv" || text.rfind("--csv=", 0) == 0) {
+      const bool has_value = text != "--csv" || i + 1 < argc;
+      const std::string path = text == "--csv" ? (has_value ? argv[++i] : "") : text.substr(6);
+      if (path.empty()) {
+        std::cerr << "11_regression: error: --csv needs a FILE name\n";
+        return std::nullopt;
+      }
+      arguments.csv_path = path;
+    } else {
+      seeds.push_back(text);
+    }
+  }
+  if (seeds.empty()) return arguments;
+  const std::string& text = seeds.front();
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), arguments.seed);
+  if (seeds.size() == 1 && error == std::errc() && end == text.data() + text.size()) return arguments;
   std::cerr << "11_regression: expected one SEED (a non-negative integer), got '" << text
-            << (argc > 2 ? "' and more" : "'") << "\n" << usage;
-  exit_code = 2;
+            << (seeds.size() > 1 ? "' and more" : "'") << "\n" << usage;
   return std::nullopt;
+}
+
+// A float in the fewest digits that read back as the same float (0.02, not 0.0199999996).
+std::string shortest(float value) {
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, result.ptr);
+}
+
+// The --csv file, in the `series,x,y` rows of the other samples (scripts/plot draws them):
+// `loss` for every batch, then the actual polynomial (`target`) and the learned one (`fit`)
+// on a grid of x in [-2, 2]. The batches draw x from a standard normal, so the grid spans the
+// two standard deviations around 0 where about 95% of the training points fall.
+void write_csv(std::ostream& out, const std::vector<float>& batch_losses, nn::Linear<float>& fc,
+               Tensor<float> W_target, Tensor<float> b_target) {
+  eigrad::NoGradGuard no_grad;
+  const auto grid = eigrad::linspace<float>(-2, 2, 201);
+  const auto features = make_features(grid);
+  const std::vector<float> xs = grid.to_vector();
+  const std::vector<float> target = f(features, W_target, b_target).view({-1}).to_vector();
+  const std::vector<float> fit = fc(features).view({-1}).to_vector();
+  out << "series,x,y\n";
+  for (std::size_t i = 0; i < batch_losses.size(); ++i)
+    out << "loss," << i + 1 << ',' << shortest(batch_losses[i]) << '\n';
+  for (std::size_t i = 0; i < xs.size(); ++i) out << "target," << shortest(xs[i]) << ',' << shortest(target[i]) << '\n';
+  for (std::size_t i = 0; i < xs.size(); ++i) out << "fit," << shortest(xs[i]) << ',' << shortest(fit[i]) << '\n';
 }
 
 int main(int argc, char** argv) {
   int exit_code = 0;
-  const std::optional<std::uint64_t> seed = seed_from_arguments(argc, argv, exit_code);
-  if (!seed) return exit_code;
+  const std::optional<Arguments> arguments = arguments_from(argc, argv, exit_code);
+  if (!arguments) return exit_code;
+  std::ofstream csv;
+  if (arguments->csv_path) {  // opened before the run so that a bad path costs no training
+    csv.open(*arguments->csv_path);
+    if (!csv.is_open()) {
+      std::cerr << "11_regression: error: --csv: cannot write '" << *arguments->csv_path
+                << "': " << std::strerror(errno) << std::endl;
+      return 2;
+    }
+  }
   // [main]
-  eigrad::manual_seed(*seed);
+  eigrad::manual_seed(arguments->seed);
   auto W_target = eigrad::randn<float>({POLY_DEGREE, 1}) * 5;
   auto b_target = eigrad::randn<float>({1}) * 5;
 
@@ -100,6 +163,7 @@ int main(int argc, char** argv) {
 
   float loss = 0;
   int64_t batch_idx = 0;
+  std::vector<float> batch_losses;  // for --csv (not in the original)
 
   while (++batch_idx) {
     // Get data
@@ -112,6 +176,7 @@ int main(int argc, char** argv) {
     // Forward pass
     auto output = nn::functional::smooth_l1_loss(fc(batch_x), batch_y);
     loss = output.item<float>();
+    batch_losses.push_back(loss);
 
     // Backward pass
     output.backward();
@@ -127,8 +192,16 @@ int main(int argc, char** argv) {
   std::cout << "Loss: " << loss << " after " << batch_idx << " batches" << std::endl;
   std::cout << "==> Learned function:\t" << poly_desc(fc.weight.view({-1}), fc.bias) << std::endl;
   std::cout << "==> Actual function:\t" << poly_desc(W_target.view({-1}), b_target) << std::endl;
-
-  return 0;
   // [main]
+
+  if (arguments->csv_path) {
+    write_csv(csv, batch_losses, fc, W_target, b_target);
+    csv.close();
+    if (csv.fail()) {
+      std::cerr << "11_regression: error: --csv: writing '" << *arguments->csv_path << "' failed" << std::endl;
+      return 2;
+    }
+  }
+  return 0;
 }
 #endif  // EIGRAD_SAMPLE_NO_MAIN
