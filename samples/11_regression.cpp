@@ -5,7 +5,6 @@
 ///        original except for the type spellings (Tensor<float>, nn::Linear<float>, explicit
 ///        SGDOptions). `11_regression [SEED] [--csv FILE]` (SEED default 0: the original does
 ///        not seed); --csv FILE writes every batch's loss and both polynomials for scripts/plot.
-#ifndef EIGRAD_SAMPLE_NO_MAIN
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -204,4 +203,3 @@ int main(int argc, char** argv) {
   }
   return 0;
 }
-#endif  // EIGRAD_SAMPLE_NO_MAIN
