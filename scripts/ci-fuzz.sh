@@ -28,18 +28,31 @@ export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 mkdir -p "$build/findings"
 cd "$root"  # the command-line seeds name --init files relative to the repository root
-for target in "${targets[@]}"; do
-  work=$build/corpus/$target
+# One target's run; its report line on stdout, the log's tail on stderr when it fails.
+fuzz_one() {
+  local target=$1 work=$build/corpus/$1 log=$build/$1.log runs
   mkdir -p "$work"
-  log=$build/$target.log
   # shellcheck disable=SC2086  # EIGRAD_FUZZ_EXTRA: more libFuzzer flags (fuzz-campaign.sh)
   if ! "$build/$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       ${EIGRAD_FUZZ_EXTRA:-} -print_final_stats=1 -artifact_prefix="$build/findings/$target-" "$work" "fuzz/corpus/$target" >"$log" 2>&1; then
     tail -n 60 "$log" >&2
     echo "ci-fuzz: $target found a failure (input in $build/findings/)" >&2
-    exit 1
+    return 1
   fi
   runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
   [ -n "$runs" ] || runs=$(grep -o '^#[0-9]*' "$log" | tail -n 1 | tr -d '#')  # -fork prints no stats
   echo "ci-fuzz: $target: $runs executions in ${seconds} s, corpus $(ls "$work" | wc -l) inputs"
+}
+# As many targets at once as there are cores (EIGRAD_FUZZ_PARALLEL): each still fuzzes for its
+# full time, on one core.
+parallel=${EIGRAD_FUZZ_PARALLEL:-$jobs}
+failed=0
+for ((first = 0; first < ${#targets[@]}; first += parallel)); do
+  pids=()
+  for target in "${targets[@]:first:parallel}"; do
+    fuzz_one "$target" &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
 done
+[ "$failed" -eq 0 ] || exit 1

@@ -10,4 +10,5 @@ export EIGRAD_FUZZ_SECONDS=${EIGRAD_FUZZ_SECONDS:-3600}
 workers=${EIGRAD_FUZZ_WORKERS:-$(nproc 2>/dev/null || echo 2)}
 if [ "$workers" -le 1 ]; then exec "$root/scripts/ci-fuzz.sh"; fi
 # libFuzzer's -fork mode runs the workers and merges what they find into the corpus.
-EIGRAD_FUZZ_EXTRA="-fork=$workers -ignore_crashes=0" exec "$root/scripts/ci-fuzz.sh"
+# One target at a time: -fork already keeps every core busy.
+EIGRAD_FUZZ_PARALLEL=1 EIGRAD_FUZZ_EXTRA="-fork=$workers -ignore_crashes=0" exec "$root/scripts/ci-fuzz.sh"
