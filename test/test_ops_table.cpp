@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "eigrad/autograd/gradcheck.hpp"
@@ -19,7 +20,7 @@
 //   - autograd::gradcheck in float64;
 //   - float32 values and gradients against float64;
 //   - for the rows lazy expressions fuse, the fused value and gradients against the eager ops
-//     in both dtypes.
+//     (each op its own node and result, through the Eager operand type) in both dtypes.
 // Adding an op is one op-table entry (include/eigrad/ops/) and one line in for_each_op().
 
 using namespace eigrad;
@@ -211,6 +212,58 @@ BOOST_AUTO_TEST_CASE(float32_values_and_gradients_match_float64) {
 
 namespace {
 
+/// An operand whose arithmetic runs the eager ops (one node and one result per op, full
+/// broadcasting), for the table's lambdas: tensor arithmetic itself builds fused expressions.
+template <class U>
+struct Eager {
+  Tensor<U> t;
+  Eager sin() const { return {detail::eager_unary(t, ops::Sin{})}; }
+  Eager cos() const { return {detail::eager_unary(t, ops::Cos{})}; }
+  Eager exp() const { return {detail::eager_unary(t, ops::Exp{})}; }
+  Eager log() const { return {detail::eager_unary(t, ops::Log{})}; }
+  Eager sqrt() const { return {detail::eager_unary(t, ops::Sqrt{})}; }
+  Eager abs() const { return {detail::eager_unary(t, ops::Abs{})}; }
+  Eager tanh() const { return {detail::eager_unary(t, ops::Tanh{})}; }
+  Eager sigmoid() const { return {detail::eager_unary(t, ops::Sigmoid{})}; }
+  Eager relu() const { return {detail::eager_unary(t, ops::Relu{})}; }
+  Eager pow(double e) const { return {detail::eager_pow(t, e)}; }
+  Eager operator-() const { return {detail::eager_unary(t, ops::Neg{})}; }
+};
+template <class U>
+using if_number = std::enable_if_t<std::is_arithmetic_v<U>, int>;
+
+template <class U>
+Eager<U> operator+(const Eager<U>& a, const Eager<U>& b) { return {detail::eager_binary<U, ops::Add>(a.t, b.t)}; }
+template <class U>
+Eager<U> operator-(const Eager<U>& a, const Eager<U>& b) { return {detail::eager_binary<U, ops::Sub>(a.t, b.t)}; }
+template <class U>
+Eager<U> operator*(const Eager<U>& a, const Eager<U>& b) { return {detail::eager_binary<U, ops::Mul>(a.t, b.t)}; }
+template <class U>
+Eager<U> operator/(const Eager<U>& a, const Eager<U>& b) { return {detail::eager_binary<U, ops::Div>(a.t, b.t)}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator+(const Eager<U>& a, S s) { return {add_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator+(S s, const Eager<U>& a) { return {add_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator-(const Eager<U>& a, S s) { return {sub_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator-(S s, const Eager<U>& a) { return {rsub_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator*(const Eager<U>& a, S s) { return {mul_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator*(S s, const Eager<U>& a) { return {mul_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator/(const Eager<U>& a, S s) { return {div_scalar(a.t, static_cast<U>(s))}; }
+template <class U, class S, if_number<S> = 0>
+Eager<U> operator/(S s, const Eager<U>& a) { return {rdiv_scalar(a.t, static_cast<U>(s))}; }
+template <class U> Eager<U> sin(const Eager<U>& a) { return a.sin(); }
+template <class U> Eager<U> cos(const Eager<U>& a) { return a.cos(); }
+template <class U> Eager<U> exp(const Eager<U>& a) { return a.exp(); }
+template <class U> Eager<U> log(const Eager<U>& a) { return a.log(); }
+template <class U> Eager<U> sqrt(const Eager<U>& a) { return a.sqrt(); }
+template <class U> Eager<U> abs(const Eager<U>& a) { return a.abs(); }
+template <class U> Eager<U> tanh(const Eager<U>& a) { return a.tanh(); }
+
 /// Fused (lazy) against eager evaluation of row \p c in dtype U: values and the gradients of
 /// the sum to rounding.
 template <class U, class Case>
@@ -222,9 +275,11 @@ void check_fused_against_eager(const Case& c, const std::vector<Tensor<double>>&
     eager_in.push_back(from_vector<U>(v, t.shape()).requires_grad_(true));
     fused_in.push_back(from_vector<U>(v, t.shape()).requires_grad_(true));
   }
+  std::vector<Eager<U>> eager_operands;
+  for (const auto& t : eager_in) eager_operands.push_back({t});
   std::vector<expr::Leaf<U>> leaves;
   for (const auto& t : fused_in) leaves.push_back(expr::lazy(t));
-  const Tensor<U> eager = c.f(eager_in);
+  const Tensor<U> eager = c.f(eager_operands).t;
   const Tensor<U> fused = c.f(leaves);
   BOOST_TEST_REQUIRE((fused.shape() == eager.shape()), c.name << ": fused shape " << to_string(fused.shape()));
   const double tol = std::is_same_v<U, float> ? 1e-6 : 1e-14;

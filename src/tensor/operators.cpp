@@ -452,6 +452,7 @@ Tensor<T> clamp(const Tensor<T>& a, T lo, T hi) {
   template Tensor<T> rdiv_scalar<T>(const Tensor<T>&, T);                      \
   template Tensor<T> pow<T>(T, const Tensor<T>&);                              \
   template Tensor<T> clamp<T>(const Tensor<T>&, T, T);                         \
+  template Tensor<T> detail::eager_unary<T, ops::Neg>(const Tensor<T>&, const ops::Neg&); \
   template Tensor<T> detail::eager_unary<T, ops::Sin>(const Tensor<T>&, const ops::Sin&); \
   template Tensor<T> detail::eager_unary<T, ops::Cos>(const Tensor<T>&, const ops::Cos&); \
   template Tensor<T> detail::eager_unary<T, ops::Exp>(const Tensor<T>&, const ops::Exp&); \
