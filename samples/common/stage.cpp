@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -185,23 +186,46 @@ void check_flags_have_values(const std::vector<std::string>& args, const po::opt
   }
 }
 
+namespace {
+
+// Boost formats an error message by replacing each %token% of its template until none is left,
+// so a word that itself holds "%canonical_option%" (as `--x%canonical_option%` does) makes
+// what() loop forever (found by fuzz_cli). The parser sees every '%' as this stand-in, which
+// no word may hold, and the values and the message get their '%' back.
+constexpr char kPercentStandIn = '\x1a';
+
+std::string replace_all(std::string text, char from, char to) {
+  std::replace(text.begin(), text.end(), from, to);
+  return text;
+}
+
+}  // namespace
+
 StageOptions parse_stage_options(const std::vector<std::string>& args, const StageDefaults& d, bool* help) {
   const po::options_description desc = make_description(d);
   check_flags_have_values(args, desc);
+  std::vector<std::string> words;
+  for (const std::string& word : args) {
+    EIGRAD_CHECK(word.find(kPercentStandIn) == std::string::npos, UsageError,
+                 "the command line holds the control character 0x1a");
+    words.push_back(replace_all(word, '%', kPercentStandIn));
+  }
   po::variables_map vm;
   const po::positional_options_description no_positional;  // a stray word is an error
   try {
     // No abbreviations: "--it" must not silently mean "--iters".
     const int style = po::command_line_style::unix_style ^ po::command_line_style::allow_guessing;
-    po::store(po::command_line_parser(args)
+    po::store(po::command_line_parser(words)
                          .options(desc)
                          .positional(no_positional)
                          .style(style)
                          .run(), vm);
     po::notify(vm);
   } catch (const po::error& e) {
-    EIGRAD_FAIL(UsageError, e.what());
+    EIGRAD_FAIL(UsageError, replace_all(e.what(), kPercentStandIn, '%'));
   }
+  for (auto& [name, value] : vm)
+    if (auto* text = boost::any_cast<std::string>(&value.value())) *text = replace_all(*text, kPercentStandIn, '%');
 
   if (vm.count("help")) {
     EIGRAD_CHECK(help != nullptr, UsageError, "--help is not accepted here");
