@@ -4,6 +4,7 @@
 #include <boost/mpl/list.hpp>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/expr/expr.hpp"
@@ -175,6 +176,26 @@ BOOST_AUTO_TEST_CASE(saved_leaf_modified_in_place_is_refused) {
   const Tensor<double> y = (lazy(x) * data).sum();
   data += 1.0;
   BOOST_CHECK_THROW(y.backward(), AutogradError);
+}
+
+BOOST_AUTO_TEST_CASE(saved_leaf_given_other_data_is_refused_and_one_that_reads_none_is_not) {
+  // The node keeps a leaf without a producer by handle: new data from set_data must not
+  // enter the gradients unseen.
+  Tensor<double> x = from_vector<double>({1, 2}, {2}).requires_grad_(true);
+  const Tensor<double> y = (x * x).sum();
+  x.set_data(from_vector<double>({5, 6}, {2}));
+  try {
+    y.backward();
+    BOOST_ERROR("backward used the replaced data");
+  } catch (const AutogradError& e) {
+    const std::string message = e.what();
+    BOOST_TEST(message.find("set_data") != std::string::npos, message);
+    BOOST_TEST(message.find("[2]") != std::string::npos, message);
+  }
+  // A leaf used three times is kept once; its gradient sums the three uses.
+  const Tensor<double> w = from_vector<double>({1, 2}, {2}).requires_grad_(true);
+  (w * 2.0 + w * w + w.pow(3)).sum().backward();
+  BOOST_TEST(w.grad().to_vector() == (std::vector<double>{2 + 2 + 3, 2 + 4 + 12}));
 }
 
 BOOST_AUTO_TEST_CASE(tutorial_stage03_trained_fused_matches_pytorch) {

@@ -100,7 +100,11 @@ void check_flat(const char* stage, StageFunction run, StageOptions options) {
   BOOST_TEST_MESSAGE(stage << ": peak live operator-new bytes " << warm.peak << " over 1k steps, " << long_run.peak
                            << " over 100k; left after the runs " << warm.after << " and " << long_run.after
                            << "; allocator bytes left " << warm.malloc << " and " << long_run.malloc);
-  BOOST_TEST(long_run.peak <= warm.peak, stage << ": the step loop's live memory grows with the steps");
+  // The peak may also fall at the end of a run, when the result is formatted: its strings
+  // differ by a few bytes between runs (the digits of other weights). A growth per step would
+  // show as 100k times its size.
+  constexpr std::int64_t kResultTextSlack = 64;
+  BOOST_TEST(long_run.peak <= warm.peak + kResultTextSlack, stage << ": the step loop's live memory grows with the steps");
   BOOST_TEST(warm.after == 0);
   BOOST_TEST(long_run.after == 0);
   // A byte leaked a step would leave 100 kB; the allocator's count also holds its own caches.

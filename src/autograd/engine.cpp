@@ -159,18 +159,29 @@ bool any_requires_grad(std::initializer_list<const Tensor<T>*> inputs) {
 }
 
 template <class T>
-Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vector<Tensor<T>>& inputs) {
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const Tensor<T>* inputs, std::size_t count) {
   if (!GradMode::is_enabled()) return result;
+  struct Range {
+    const Tensor<T>* first;
+    const Tensor<T>* last;
+    const Tensor<T>* begin() const { return first; }
+    const Tensor<T>* end() const { return last; }
+  } const range{inputs, inputs + count};
   bool needed = false;
-  for (const auto& t : inputs) needed = needed || t.requires_grad();
+  for (const auto& t : range) needed = needed || t.requires_grad();
   if (!needed) return result;
   std::vector<std::shared_ptr<Node<T>>> next;
-  next.reserve(inputs.size());
-  for (const auto& t : inputs) next.push_back(gradient_edge(t));
+  next.reserve(count);
+  for (const auto& t : range) next.push_back(gradient_edge(t));
   node->set_next(std::move(next));
-  note_forward(*node, result, inputs);
+  note_forward(*node, result, range);
   result.set_grad_fn(std::move(node));
   return result;
+}
+
+template <class T>
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vector<Tensor<T>>& inputs) {
+  return record(std::move(result), std::move(node), inputs.data(), inputs.size());
 }
 
 template <class T>
@@ -373,6 +384,7 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
   template std::shared_ptr<Node<T>> gradient_edge<T>(const Tensor<T>&);                                \
   template bool any_requires_grad<T>(std::initializer_list<const Tensor<T>*>);                         \
   template Tensor<T> record<T>(Tensor<T>, std::shared_ptr<Node<T>>, const std::vector<Tensor<T>>&);    \
+  template Tensor<T> record<T>(Tensor<T>, std::shared_ptr<Node<T>>, const Tensor<T>*, std::size_t);      \
   template Tensor<T> record<T>(Tensor<T>, std::shared_ptr<Node<T>>, std::initializer_list<const Tensor<T>*>); \
   template void run_backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool);
 

@@ -128,6 +128,10 @@ Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node,
 template <class T>
 Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vector<Tensor<T>>& inputs);
 
+/// Same with the \p count inputs at \p inputs.
+template <class T>
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const Tensor<T>* inputs, std::size_t count);
+
 /// Runs the backward pass from \p roots with the given output gradients, accumulating into
 /// leaves. Frees saved buffers unless \p retain_graph.
 template <class T>

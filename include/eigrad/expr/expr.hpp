@@ -40,7 +40,7 @@ namespace eigrad {
 namespace autograd {
 // Declared in autograd/node.hpp, which includes this header through tensor.hpp.
 template <class T>
-Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const std::vector<Tensor<T>>& inputs);
+Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const Tensor<T>* inputs, std::size_t count);
 }  // namespace autograd
 
 /// True for Tensor<float>, Tensor<double> and the classes derived from them (the expressions).
@@ -478,22 +478,32 @@ struct Eval<Binary<Op, A, B>> : EvalBase<typename A::Scalar> {
   }
 };
 
-/// The tensor operands of \p e, left to right (at most E::leaves).
+/// The tensor operands of an expression, left to right: a fixed array, so that evaluating a
+/// statement allocates nothing for them.
+template <class T, int N>
+struct LeafList {
+  std::array<Tensor<T>, N> tensors;  ///< the first count are set
+  std::size_t count = 0;
+  const Tensor<T>* begin() const { return tensors.data(); }
+  const Tensor<T>* end() const { return tensors.data() + count; }
+};
+
+/// The tensor operands of \p e, left to right.
 template <class E>
-std::vector<Tensor<typename E::Scalar>> leaves_of(const E& e) {
-  std::vector<Tensor<typename E::Scalar>> out;
-  out.reserve(E::leaves);
-  e.visit_leaves([&out](const Tensor<typename E::Scalar>& t, const char*, bool) { out.push_back(t); }, "", false);
+LeafList<typename E::Scalar, E::leaves> leaves_of(const E& e) {
+  LeafList<typename E::Scalar, E::leaves> out;
+  e.visit_leaves([&out](const Tensor<typename E::Scalar>& t, const char*, bool) { out.tensors[out.count++] = t; }, "",
+                 false);
   return out;
 }
 
 /// Read slots for \p leaves over \p n elements (no adjoints).
 template <class T, int N>
-LeafSlots<T, N> read_slots(const std::vector<Tensor<T>>& leaves, std::int64_t n) {
+LeafSlots<T, N> read_slots(const LeafList<T, N>& leaves, std::int64_t n) {
   LeafSlots<T, N> s;
-  for (std::size_t k = 0; k < leaves.size(); ++k) {
-    s.data[k] = leaves[k].data();
-    s.stride[k] = (leaves[k].numel() == n && n != 1) ? 1 : 0;
+  for (std::size_t k = 0; k < leaves.count; ++k) {
+    s.data[k] = leaves.tensors[k].data();
+    s.stride[k] = (leaves.tensors[k].numel() == n && n != 1) ? 1 : 0;
   }
   return s;
 }
@@ -515,9 +525,7 @@ struct root_name<Binary<Op, A, B>> {
 /// The one node of an evaluated expression: keeps its leaves, and computes every leaf's
 /// adjoint in one pass over the elements (the forward values recomputed on the way). Its name
 /// is PyTorch's for the statement's last op (AddBackward0, SumBackward0, MseLossBackward0...).
-/// It keeps its leaves as detached views (the data and its version, not the producer: a chain
-/// of a million statements is freed by ~Node's loop, not one destructor inside another), and
-/// checks and frees them itself, as Node does with saved tensors: a leaf whose values
+/// It keeps its leaves (see saved_leaf) and checks and frees them itself, as Node does with saved tensors: a leaf whose values
 /// enter the gradients is refused once changed in place (the message names the op reading it),
 /// and after a backward without retain_graph the node cannot run again; a statement whose ops
 /// read no values (a + b) keeps its leaves and can, as PyTorch's AddBackward0.
@@ -531,7 +539,8 @@ class FusedBackward final : public Node<typename E::Scalar> {
       : expr_(e), n_(eigrad::numel(e.expr_shape())), reduction_(reduction), name_(name) {
     e.visit_leaves(
         [this](const Tensor<T>& t, const char* parent, bool needed) {
-          leaves_[count_] = t.detach();  // data and version without the producer: no chain of owners
+          leaves_[count_] = saved_leaf(t);
+          buffers_[count_] = t.data();
           versions_[count_] = t.version();
           readers_[count_] = parent;
           needed_[count_] = needed;
@@ -549,6 +558,10 @@ class FusedBackward final : public Node<typename E::Scalar> {
     EIGRAD_CHECK(!released_, AutogradError, "Trying to backward through the graph a second time (node ", name_,
                  "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
                  "the first backward() call to backward through the graph again");
+    for (std::size_t k = 0; k < count_; ++k)
+      EIGRAD_CHECK(leaves_[k].data() == buffers_[k], AutogradError, "a tensor of shape ", to_string(leaves_[k].shape()),
+                   " read by ", readers_[k], " was given other data (set_data) after the statement that ", name_,
+                   " differentiates was recorded; compute the gradient before replacing its data");
     for (std::size_t k = 0; k < count_; ++k)
       EIGRAD_CHECK(!needed_[k] || leaves_[k].version() == versions_[k], AutogradError, "a tensor of shape ",
                    to_string(leaves_[k].shape()), " saved by ", readers_[k],
@@ -604,11 +617,24 @@ class FusedBackward final : public Node<typename E::Scalar> {
   }
 
  private:
+  /// How the node keeps leaf \p t. A tensor with a producer is kept as a detached view (its
+  /// data and version, not the producer: a chain of a million statements is then freed by
+  /// ~Node's loop, not one destructor inside another); one without is kept by handle, which
+  /// costs no allocation, and a leaf met again shares the handle kept for it.
+  Tensor<T> saved_leaf(const Tensor<T>& t) {
+    for (std::size_t k = 0; k < count_; ++k)
+      if (ids_[k] == t.id()) return leaves_[k];
+    ids_[count_] = t.id();
+    return t.grad_fn() ? t.detach() : t;
+  }
+
   std::optional<E> expr_;
   std::int64_t n_;
   Reduction reduction_;
   const char* name_;
   std::array<Tensor<T>, N> leaves_;
+  std::array<const T*, N> buffers_{};  // each leaf's data when saved: set_data is refused
+  std::array<const void*, N> ids_{};  // each leaf's id() when saved
   std::array<std::uint64_t, N> versions_{};
   std::array<const char*, N> readers_{};
   std::array<bool, N> needed_{};
@@ -633,7 +659,7 @@ void run_into(Ev& ev, std::int64_t n, T* out) {
 template <class E>
 void evaluate_into(const E& e, typename E::Scalar* out) {
   using T = typename E::Scalar;
-  const std::vector<Tensor<T>> leaves = leaves_of(e);
+  const auto leaves = leaves_of(e);
   const std::int64_t n = eigrad::numel(e.expr_shape());
   int k = 0;
   Eval<E> eval(e, read_slots<T, E::leaves>(leaves, n), k, false);
@@ -647,7 +673,7 @@ template <class E>
 Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name) {
   using T = typename E::Scalar;
   constexpr int N = E::leaves;
-  const std::vector<Tensor<T>> leaves = leaves_of(e);
+  const auto leaves = leaves_of(e);
   const Shape& shape = e.expr_shape();
   const std::int64_t n = eigrad::numel(shape);
   int k = 0;
@@ -655,7 +681,7 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
   Eval<E>* ev = &eval;
   Tensor<T> out;
   if (reduction == Reduction::None) {
-    out = empty<T>(shape, leaves[0].device());
+    out = empty<T>(shape, leaves.tensors[0].device());
     run_into(*ev, n, out.data());
   } else {
     T partial[8] = {};  // eight running sums, as a vectorised sum keeps
@@ -669,7 +695,7 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
                 ((partial[1] + partial[5]) + (partial[3] + partial[7]));
     out = scalar_tensor<T>(
         reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
-        leaves[0].device());
+        leaves.tensors[0].device());
   }
   bool any = false;
   for (const auto& t : leaves) any = any || t.requires_grad();
@@ -678,7 +704,7 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
                      : reduction == Reduction::Sum  ? "SumBackward0"
                      : reduction == Reduction::Mean ? "MeanBackward0"
                                                     : root_name<E>::value;
-  return autograd::record<T>(out, std::make_shared<FusedBackward<E>>(e, reduction, name), leaves);
+  return autograd::record<T>(out, std::make_shared<FusedBackward<E>>(e, reduction, name), leaves.begin(), leaves.count);
 }
 
 /// Enabled for operand pairs of tensors, expressions and numbers with at least one tensor.
