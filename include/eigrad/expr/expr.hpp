@@ -337,8 +337,10 @@ struct LeafEval {
     vp = v;
   }
   // Each occurrence of a tensor in the tree is a leaf of its own, given one adjoint per
-  // element: stored, not added to zeros (0 + -0 would lose the sign).
+  // element: stored, not added to zeros (0 + -0 would lose the sign). A leaf that wants no
+  // adjoint (x and y of the tutorial) skips the pass.
   void bwd(std::int64_t i0, int m, const T* adj) {
+    if (!active) return;
     if (full) {
       T* g = grad + i0;
       for (int j = 0; j < m; ++j) g[j] = adj[j];
