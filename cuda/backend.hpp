@@ -6,9 +6,19 @@
 #include <thrust/iterator/counting_iterator.h>
 #include <thrust/transform_reduce.h>
 
+#include <cstddef>
 #include <cstdint>
 
+#include "eigrad/cuda/memory.hpp"
+#include "eigrad/errors.hpp"
 #include "eigrad/host_device.hpp"
+#if EIGRAD_DEVICE_CUDA
+#include <cuda_runtime_api.h>
+#include <thrust/iterator/transform_iterator.h>
+#include <thrust/iterator/transform_output_iterator.h>
+
+#include <cub/device/device_reduce.cuh>
+#endif
 
 namespace eigrad::cuda::detail {
 
@@ -34,6 +44,63 @@ R reduce_index(const char* kernel, Index n, F f, R init, Plus plus) {
   return thrust::transform_reduce(thrust::device, thrust::counting_iterator<Index>(0),
                                   thrust::counting_iterator<Index>(n), f, init, plus);
 }
+
+/// Calls store(r) once on the device system (one thread): how a reduction computed on the host
+/// side of a CPU device system reaches device memory the way CUB's kernel writes it on a GPU.
+template <class R, class Store>
+struct StoreResult {
+  Store store;
+  R r;
+  EIGRAD_HOST_DEVICE void operator()(Index) const { (void)store(r); }
+};
+
+/// The reduction with \p plus of f(i) over i < n, starting from \p init, handed to store(r)
+/// on the device (store writes r, or parts of it, to device memory and returns r): one launch
+/// whose result stays on the device. Under CUDA it is CUB's DeviceReduce writing through a
+/// transform output iterator, asynchronous on the default stream (the host does not wait; a
+/// step's sums stay there until item() copies one back). On the CPU systems the host reduces
+/// and one device-system thread stores, as the GPU kernel's last block does.
+template <class R, class F, class Plus, class Store>
+void reduce_index_to_device(const char* kernel, Index n, F f, R init, Plus plus, Store store) {
+  record_launch(kernel);
+#if EIGRAD_DEVICE_CUDA
+  int device = 0;
+  EIGRAD_CHECK(cudaGetDevice(&device) == cudaSuccess, DeviceError, kernel, ": no current CUDA device");
+  const auto in = thrust::make_transform_iterator(thrust::counting_iterator<Index>(0), f);
+  std::size_t bytes = 0;
+  R* result = nullptr;  // CUB writes r here through store, in the same temporary block
+  EIGRAD_CHECK(cub::DeviceReduce::Reduce(nullptr, bytes, in, thrust::make_transform_output_iterator(result, store), n,
+                                         plus, init) == cudaSuccess,
+               DeviceError, kernel, ": CUB could not size the reduction of ", n, " elements");
+  constexpr std::size_t kAlign = 256;
+  const std::size_t result_at = (bytes + kAlign - 1) / kAlign * kAlign, total = result_at + sizeof(R);
+  void* temp = allocate(total, device);
+  result = reinterpret_cast<R*>(static_cast<char*>(temp) + result_at);
+  const cudaError_t status = cub::DeviceReduce::Reduce(
+      temp, bytes, in, thrust::make_transform_output_iterator(result, store), n, plus, init);
+  // Back to the pool at once: the next user of the block is queued behind this kernel on the
+  // same (default) stream.
+  deallocate(temp, total, device);
+  EIGRAD_CHECK(status == cudaSuccess, DeviceError, kernel, ": the reduction of ", n, " elements failed (",
+               cudaGetErrorString(status), ")");
+#else
+  const R r = n > 0 ? thrust::transform_reduce(thrust::device, thrust::counting_iterator<Index>(0),
+                                               thrust::counting_iterator<Index>(n), f, init, plus)
+                    : init;
+  thrust::for_each(thrust::device, thrust::counting_iterator<Index>(0), thrust::counting_iterator<Index>(1),
+                   StoreResult<R, Store>{store, r});
+#endif
+}
+
+/// Writes a value to one device element and passes it on.
+template <class T>
+struct WriteTo {
+  T* out;
+  EIGRAD_HOST_DEVICE T operator()(const T& v) const {
+    *out = v;
+    return v;
+  }
+};
 
 /// Sum of two values (thrust::plus without its header's variations between versions).
 template <class T>

@@ -116,6 +116,17 @@ struct BackwardElement {
   }
 };
 
+/// Writes each scalar leaf's summed adjoint to its adjoint buffer on the device.
+template <class T>
+struct ScatterLeafSums {
+  T* adjoint[Program<T>::kMaxLeaves] = {};  // null: no summed adjoint wanted for that leaf
+  EIGRAD_HOST_DEVICE LeafSums<T> operator()(const LeafSums<T>& sums) const {
+    for (int l = 0; l < Program<T>::kMaxLeaves; ++l)
+      if (adjoint[l]) adjoint[l][0] = sums.v[l];
+    return sums;
+  }
+};
+
 template <class T>
 Leaves<T> leaves_of(const Program<T>& program, const ProgramLeaf<T>* leaves, bool backward) {
   program.check_tree();
@@ -141,6 +152,13 @@ T run_forward(const ops::Program<T>& program, const ProgramLeaf<T>* leaves, std:
 }
 
 template <class T>
+void run_forward_into(const ops::Program<T>& program, const ProgramLeaf<T>* leaves, std::int64_t n, T* out, T* sum) {
+  EIGRAD_CHECK(sum != nullptr, ValueError, "fused statement: no element for the sum");
+  const ForwardElement<T> f{program, leaves_of(program, leaves, false), out};
+  detail::reduce_index_to_device("fused_forward_sum", n, f, T(0), detail::Plus<T>{}, detail::WriteTo<T>{sum});
+}
+
+template <class T>
 void run_backward(const ops::Program<T>& program, const ProgramLeaf<T>* leaves, std::int64_t n,
                   const ProgramLeaf<T>& grad_out) {
   const Leaves<T> l = leaves_of(program, leaves, true);
@@ -155,13 +173,15 @@ void run_backward(const ops::Program<T>& program, const ProgramLeaf<T>* leaves, 
   if (!any_scalar) return detail::for_each_index("fused_backward", n, f);
   LeafSums<T> zero;
   for (T& z : zero.v) z = T(0);
-  const LeafSums<T> sums = detail::reduce_index("fused_backward_sum", n, f, zero, AddLeafSums<T>{});
+  ScatterLeafSums<T> scatter;
   for (int k = 0; k < program.leaf_count; ++k)
-    if (program.leaf_wants_adjoint[k] && leaves[k].scalar) copy_from_host(leaves[k].adjoint, &sums.v[k], 1);
+    if (program.leaf_wants_adjoint[k] && leaves[k].scalar) scatter.adjoint[k] = leaves[k].adjoint;
+  detail::reduce_index_to_device("fused_backward_sum", n, f, zero, AddLeafSums<T>{}, scatter);
 }
 
 #define EIGRAD_INSTANTIATE(T)                                                                             \
   template T run_forward<T>(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, T*, bool);       \
+  template void run_forward_into<T>(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, T*, T*); \
   template void run_backward<T>(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t,              \
                                 const ProgramLeaf<T>&);
 EIGRAD_INSTANTIATE(float)

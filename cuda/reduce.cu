@@ -95,15 +95,16 @@ T sum(const T* x, std::int64_t n) {
 }
 
 template <class T>
+void sum_into(const T* x, std::int64_t n, T* out) {
+  detail::reduce_index_to_device("sum", n, ReadElement<T>{x}, T(0), detail::Plus<T>{}, detail::WriteTo<T>{out});
+}
+
+template <class T>
 void sum_to(const T* x, const Shape& shape, T* out, const Shape& out_shape) {
   EIGRAD_CHECK(broadcast_shapes(out_shape, shape) == shape, ShapeError, "sum_to: ", to_string(shape),
                " does not broadcast from ", to_string(out_shape));
   const Index n_out = numel(out_shape);
-  if (n_out == 1) {  // a full reduction: Thrust's tree, not one element's serial loop
-    const T total = sum(x, numel(shape));
-    copy_from_host(out, &total, 1);
-    return;
-  }
+  if (n_out == 1) return sum_into(x, numel(shape), out);  // a tree, not one element's serial loop
   SumToElement<T> f{x, out, {1, 1, 1, 1}, {1, 1, 1, 1}, {0, 0, 0, 0}, 1};
   const int pad_in = kMaxRank - static_cast<int>(shape.size());
   const int pad_out = kMaxRank - static_cast<int>(out_shape.size());
@@ -145,6 +146,7 @@ void matmul(const T* a, const T* b, T* out, std::int64_t m, std::int64_t k, std:
 
 #define EIGRAD_INSTANTIATE(T)                                                              \
   template T sum<T>(const T*, std::int64_t);                                               \
+  template void sum_into<T>(const T*, std::int64_t, T*);                                   \
   template void sum_to<T>(const T*, const Shape&, T*, const Shape&);                       \
   template void sum_dim<T>(const T*, const Shape&, std::int64_t, T*);                      \
   template void matmul<T>(const T*, const T*, T*, std::int64_t, std::int64_t, std::int64_t);

@@ -20,6 +20,8 @@ command -v ccache >/dev/null 2>&1 && launchers=(-DCMAKE_CXX_COMPILER_LAUNCHER=cc
 cmake -S "$root" -B "$root/build-cuda" -DCMAKE_BUILD_TYPE=Release -DEIGRAD_DEVICE_BACKEND=CUDA \
       -DEIGRAD_CUDA_ARCHITECTURES=90-virtual -DCMAKE_CUDA_COMPILER="$nvcc" -DEIGRAD_BUILD_TESTS=ON -DEIGRAD_BUILD_SAMPLES=ON "${launchers[@]}" >/dev/null
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake --build "$root/build-cuda" -j "$jobs" --target eigrad \
-      device_test_storage device_test_kernels device_test_optim device_test_interpreter
+# every program of the device suite (test/device/test_*.cpp)
+device_tests=$(cmake --build "$root/build-cuda" --target help | sed -n 's/^\.\.\. \(device_test_[a-z0-9_]*\).*/\1/p')
+# shellcheck disable=SC2086  # one target name per word
+cmake --build "$root/build-cuda" -j "$jobs" --target eigrad $device_tests
 echo "ci-nvcc: the CUDA configuration compiles and links ($("$nvcc" --version | tail -1))"

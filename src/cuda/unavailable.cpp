@@ -38,6 +38,8 @@ void binary_grad(ops::Code, int, const T*, const Operand<T>&, const Operand<T>&,
 template <class T>
 T sum(const T*, std::int64_t) { unavailable("sum"); }
 template <class T>
+void sum_into(const T*, std::int64_t, T*) { unavailable("sum_into"); }
+template <class T>
 void sum_to(const T*, const Shape&, T*, const Shape&) { unavailable("sum_to"); }
 template <class T>
 void sum_dim(const T*, const Shape&, std::int64_t, T*) { unavailable("sum_dim"); }
@@ -53,6 +55,10 @@ template <class T>
 void adagrad_step(const AdagradStep<T>&, T*, const T*, T*, std::int64_t) { unavailable("adagrad_step"); }
 template <class T>
 T run_forward(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, T*, bool) { unavailable("run_forward"); }
+template <class T>
+void run_forward_into(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, T*, T*) {
+  unavailable("run_forward_into");
+}
 template <class T>
 void run_backward(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, const ProgramLeaf<T>&) {
   unavailable("run_backward");
@@ -70,6 +76,7 @@ void run_backward(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, c
   template void binary_grad<T>(ops::Code, int, const T*, const Operand<T>&, const Operand<T>&, const T*, T*,     \
                                const Shape&);                                                                   \
   template T sum<T>(const T*, std::int64_t);                                                                    \
+  template void sum_into<T>(const T*, std::int64_t, T*);                                                        \
   template void sum_to<T>(const T*, const Shape&, T*, const Shape&);                                            \
   template void sum_dim<T>(const T*, const Shape&, std::int64_t, T*);                                           \
   template void matmul<T>(const T*, const T*, T*, std::int64_t, std::int64_t, std::int64_t);                    \
@@ -78,6 +85,7 @@ void run_backward(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, c
   template void rmsprop_step<T>(const RmspropStep<T>&, T*, const T*, T*, T*, T*, std::int64_t);                 \
   template void adagrad_step<T>(const AdagradStep<T>&, T*, const T*, T*, std::int64_t);                         \
   template T run_forward<T>(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, T*, bool);            \
+  template void run_forward_into<T>(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, T*, T*);    \
   template void run_backward<T>(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t,                   \
                                 const ProgramLeaf<T>&);
 EIGRAD_INSTANTIATE(float)

@@ -2,6 +2,8 @@
 // entries (include/eigrad/ops/) in the loops of detail/kernels.hpp, forward and backward.
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <type_traits>
 
 #include "../detail/device.hpp"
@@ -379,11 +381,20 @@ Tensor<T> map_pow(const Tensor<T>& a, double exponent) {
   return out;
 }
 
-/// The sum of all elements of \p a, wherever it lives (the device sums in another order).
+/// The sum of all elements of \p a as a 0-d tensor on its device, divided by \p divisor
+/// when given (mean: the sum's own rounding, then one division, as on the CPU). On the device
+/// the sum stays there (no host synchronisation) and adds in another order.
 template <class T>
-T sum_all(const Tensor<T>& a) {
-  if (a.numel() == 0) return T(0);
-  return detail::on_device(a) ? cuda::sum(a.data_ptr(), a.numel()) : a.array().sum();
+Tensor<T> sum_all(const Tensor<T>& a, std::optional<T> divisor = std::nullopt) {
+  if (!detail::on_device(a)) {
+    const T sum = a.numel() ? a.array().sum() : T(0);
+    return scalar_tensor<T>(divisor ? sum / *divisor : sum);
+  }
+  Tensor<T> out = empty<T>({}, a.device());
+  cuda::sum_into(a.data_ptr(), a.numel(), out.data_ptr());
+  if (divisor)
+    cuda::unary(cuda::Unary<T>::with_scalar(ops::Code::DivScalar, *divisor), out.data_ptr(), out.data_ptr(), 1);
+  return out;
 }
 
 }  // namespace
@@ -415,7 +426,7 @@ Tensor<T> Tensor<T>::pow(const Tensor& exponent) const {
 
 template <class T>
 Tensor<T> Tensor<T>::sum() const {
-  Tensor<T> out = scalar_tensor<T>(sum_all(*this), device());
+  Tensor<T> out = sum_all(*this);
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(out, std::make_shared<SumBackward<T>>(shape(), -1, false, T(1), "SumBackward0"), {this});
 }
@@ -431,7 +442,8 @@ Tensor<T> Tensor<T>::sum(std::int64_t dim, bool keepdim) const {
 template <class T>
 Tensor<T> Tensor<T>::mean() const {
   const std::int64_t n = numel();
-  Tensor<T> out = scalar_tensor<T>(n ? sum_all(*this) / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN(), device());
+  Tensor<T> out =
+      n ? sum_all(*this, std::optional<T>(static_cast<T>(n))) : full<T>({}, std::numeric_limits<T>::quiet_NaN(), device());
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(
       out, std::make_shared<SumBackward<T>>(shape(), -1, false, static_cast<T>(n), "MeanBackward0"), {this});

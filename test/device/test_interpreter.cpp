@@ -85,6 +85,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(stage03_statement_in_two_launches, T, Dtypes) {
   BOOST_TEST(launches.count() == 2u);  // one transform_reduce each way
 
   test::check_close(std::vector<T>{device_loss}, loss.to_vector(), "stage 03 loss");
+  // the same sum left on the device (the host does not wait for it), in one launch
+  const DeviceBuffer<T> device_sum(1);
+  const cuda::LaunchCounter forward_into;
+  cuda::run_forward_into(program, leaves.data(), n, static_cast<T*>(nullptr), device_sum.data());
+  BOOST_TEST(forward_into.count() == 1u);
+  test::check_same(device_sum.host(), std::vector<T>{device_loss}, "run_forward_into: the same sum");
   for (int k = 0; k < 4; ++k)
     test::check_close(device[k].adjoint.host(), weights[k].grad().to_vector(),
                       "stage 03 gradient " + std::to_string(k));

@@ -129,7 +129,13 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(sums_match_the_cpu, T, Dtypes) {
     const Tensor<T> x = test::sample<T>({n}, 0.5);
     const DeviceBuffer<T> dx(x);
     test::check_close(std::vector<T>{cuda::sum(dx.data(), n)}, x.sum().to_vector(), "sum of " + std::to_string(n));
+    const DeviceBuffer<T> into(1);
+    cuda::sum_into(dx.data(), n, into.data());
+    test::check_same(into.host(), std::vector<T>{cuda::sum(dx.data(), n)}, "sum_into of " + std::to_string(n));
   }
+  const DeviceBuffer<T> empty_sum(std::vector<T>{T(5)});
+  cuda::sum_into(static_cast<const T*>(nullptr), 0, empty_sum.data());
+  test::check_same(empty_sum.host(), std::vector<T>{T(0)}, "sum_into of nothing");
   BOOST_TEST(cuda::sum(static_cast<const T*>(nullptr), 0) == T(0));
   const Shape shape{3, 4, 5, 6};
   const Tensor<T> x = test::sample<T>(shape);

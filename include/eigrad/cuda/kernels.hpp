@@ -83,6 +83,10 @@ void binary_grad(ops::Code op, int which, const T* g, const Operand<T>& a, const
 /// The sum of \p n elements, returned to the host.
 template <class T>
 T sum(const T* x, std::int64_t n);
+/// The sum of \p n elements written to \p out (one device element) without the host waiting
+/// for it (a CUDA build does not synchronise; see reduce_index_to_device in cuda/backend.hpp).
+template <class T>
+void sum_into(const T* x, std::int64_t n, T* out);
 /// \p x of \p shape summed down to \p out_shape (a shape \p shape broadcasts from, as a
 /// broadcast operand's gradient is): out[j] is the sum of the elements of x that broadcast
 /// from j.
@@ -239,6 +243,11 @@ struct ProgramLeaf {
 /// the values when \p sum (else 0).
 template <class T>
 T run_forward(const ops::Program<T>& program, const ProgramLeaf<T>* leaves, std::int64_t n, T* out, bool sum);
+
+/// As run_forward with a sum, the sum written to \p sum (one device element) instead of
+/// returned, so the host does not wait for it.
+template <class T>
+void run_forward_into(const ops::Program<T>& program, const ProgramLeaf<T>* leaves, std::int64_t n, T* out, T* sum);
 
 /// Runs \p program backward over \p n elements in one launch: recomputes each element's
 /// values, then applies the entries' gradient formulas in reverse from the output adjoint
