@@ -55,38 +55,20 @@ inline std::pair<std::int64_t, std::int64_t> calculate_fan_in_and_fan_out(const 
   return {shape[1] * receptive, shape[0] * receptive};
 }
 
-/// \cond INTERNAL
-namespace detail {
-/// Runs \p draw (an in-place fill from eigrad's generator) on \p tensor, or for a device
-/// tensor on a host tensor of its shape then copied over: random numbers are made on the
-/// host, so a model initialised on a device draws the CPU's numbers in the CPU's order.
-template <class T, class Draw>
-Tensor<T> draw_on_host(Tensor<T> tensor, Draw&& draw) {
-  NoGradGuard no_grad;
-  if (!tensor.is_cuda()) {
-    draw(tensor);
-    return tensor;
-  }
-  Tensor<T> host = empty<T>(tensor.shape());
-  draw(host);
-  tensor.copy_(host);
-  return tensor;
-}
-}  // namespace detail
-/// \endcond
-
 /// Fills with uniform draws in [a, b).
 template <class T>
 Tensor<T> uniform_(Tensor<T> tensor, double a = 0.0, double b = 1.0) {
-  return detail::draw_on_host(std::move(tensor),
-                              [a, b](Tensor<T>& t) { t.uniform_(static_cast<T>(a), static_cast<T>(b)); });
+  NoGradGuard no_grad;
+  tensor.uniform_(static_cast<T>(a), static_cast<T>(b));
+  return tensor;
 }
 
 /// Fills with normal draws of mean \p mean and standard deviation \p std.
 template <class T>
 Tensor<T> normal_(Tensor<T> tensor, double mean = 0.0, double std = 1.0) {
-  return detail::draw_on_host(std::move(tensor),
-                              [mean, std](Tensor<T>& t) { t.normal_(static_cast<T>(mean), static_cast<T>(std)); });
+  NoGradGuard no_grad;
+  tensor.normal_(static_cast<T>(mean), static_cast<T>(std));
+  return tensor;
 }
 
 /// Fills with \p value.

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "../../detail/device.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 
@@ -21,8 +22,7 @@ void check_operands(const char* loss, const Tensor<T>& input, const Tensor<T>& t
                " and target shape ", eigrad::to_string(target.shape()),
                " differ; broadcasting them would silently compute a different loss, so reshape one "
                "(flatten, unsqueeze) to match");
-  EIGRAD_CHECK(input.device() == target.device(), DeviceError, loss, ": input on ", input.device().str(),
-               " and target on ", target.device().str());
+  eigrad::detail::check_same_device(loss, input, target);
 }
 
 // The kernel table has no entry for the kernels below, so on a device their elementwise pass

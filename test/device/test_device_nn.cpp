@@ -1,5 +1,4 @@
 #define BOOST_TEST_MODULE device_nn
-#include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <cstdio>
@@ -22,7 +21,7 @@
 // steps and elementwise passes bit for bit, matmul and sums within the suite's tolerance.
 
 using namespace eigrad;
-using Dtypes = boost::mpl::list<float, double>;
+using test::Dtypes;
 
 namespace {
 
@@ -160,14 +159,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_gradient_on_another_device_is_refused, T, Dtypes
   TwinParameters<T> twins;
   optim::Adam<T> adam({twins.device}, optim::AdamOptions(0.1));
   twins.device.set_grad(test::sample<T>(kShape));
-  try {
-    adam.step();
-    BOOST_ERROR("a CPU gradient of a device parameter was taken");
-  } catch (const DeviceError& e) {
-    const std::string message = e.what();
-    BOOST_TEST(message.find("cuda:0") != std::string::npos, message);
-    BOOST_TEST(message.find("cpu") != std::string::npos, message);
-  }
+  BOOST_CHECK_EXCEPTION(adam.step(), DeviceError, test::mentions({"Adam", "cuda:0", "cpu"}));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(optimizer_checkpoint_moves_between_devices, T, Dtypes) {
