@@ -117,8 +117,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(sgd_steps_match_the_cpu, T, Dtypes) {
   check_steps<T>("sgd", maker<T, optim::SGD<T>>(SGDOptions(0.1)));
   check_steps<T>("sgd momentum dampening wd",
                  maker<T, optim::SGD<T>>(SGDOptions(0.1).momentum(0.9).dampening(0.1).weight_decay(0.01)));
-  check_steps<T>("sgd nesterov maximize",
-                 maker<T, optim::SGD<T>>(SGDOptions(0.05).momentum(0.9).nesterov(true).weight_decay(0.05).maximize(true)));
+  check_steps<T>(
+      "sgd nesterov maximize",
+      maker<T, optim::SGD<T>>(SGDOptions(0.05).momentum(0.9).nesterov(true).weight_decay(0.05).maximize(true)));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(adam_family_steps_match_the_cpu, T, Dtypes) {
@@ -138,9 +139,10 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(rmsprop_and_adagrad_steps_match_the_cpu, T, Dtypes
   check_steps<T>("rmsprop centered momentum wd",
                  maker<T, optim::RMSprop<T>>(RMSpropOptions(0.01).centered(true).momentum(0.5).weight_decay(0.1)));
   check_steps<T>("adagrad", maker<T, optim::Adagrad<T>>(AdagradOptions(0.1)));
-  check_steps<T>("adagrad decay accumulator wd maximize",
-                 maker<T, optim::Adagrad<T>>(
-                     AdagradOptions(0.1).lr_decay(0.01).initial_accumulator_value(0.5).weight_decay(0.1).maximize(true)));
+  check_steps<T>(
+      "adagrad decay accumulator wd maximize",
+      maker<T, optim::Adagrad<T>>(
+          AdagradOptions(0.1).lr_decay(0.01).initial_accumulator_value(0.5).weight_decay(0.1).maximize(true)));
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(zero_grad_clears_device_gradients, T, Dtypes) {
@@ -197,6 +199,43 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(optimizer_checkpoint_moves_between_devices, T, Dty
   }
   test::check_same(device_param.to_vector(), twins.cpu.to_vector(), "resumed on the device");
   check_same_state("resumed on the device", loaded_on_device, device_param, on_cpu, twins.cpu);
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(state_made_before_the_module_moved_follows_it, T, Dtypes) {
+  // Adagrad fills its sums when built, SGD's momentum buffer comes at the first step: both on
+  // the CPU, then the module moves and the state must follow its parameters.
+  auto stays = small_model<T>();
+  auto moves = small_model<T>();
+  auto make = [](nn::Module<T>& model) {
+    std::vector<std::unique_ptr<optim::Optimizer<T>>> optimizers;
+    const auto params = model.parameters();
+    optimizers.push_back(std::make_unique<optim::Adagrad<T>>(
+        std::vector<Tensor<T>>{params[0]}, optim::AdagradOptions(0.1).initial_accumulator_value(0.25)));
+    optimizers.push_back(
+        std::make_unique<optim::SGD<T>>(std::vector<Tensor<T>>{params[1]}, optim::SGDOptions(0.1).momentum(0.9)));
+    return optimizers;
+  };
+  auto on_cpu = make(*stays);
+  auto on_device = make(*moves);
+  for (int step = 1; step <= 3; ++step) {
+    if (step == 2) moves->to(kCuda);
+    const auto cpu_params = stays->parameters();
+    const auto device_params = moves->parameters();
+    for (std::size_t i = 0; i < cpu_params.size(); ++i) {
+      const Tensor<T> g = test::sample<T>(cpu_params[i].shape(), 0, 200 + 10 * static_cast<std::uint64_t>(step) + i);
+      cpu_params[i].set_grad(g);
+      device_params[i].set_grad(g.to(device_params[i].device()));
+    }
+    for (auto& o : on_cpu) o->step();
+    for (auto& o : on_device) o->step();
+  }
+  const auto cpu_params = stays->parameters();
+  const auto device_params = moves->parameters();
+  for (std::size_t i = 0; i < cpu_params.size(); ++i) {
+    BOOST_TEST(device_params[i].is_cuda());
+    test::check_same(device_params[i].to_vector(), cpu_params[i].to_vector(), "parameter " + std::to_string(i));
+    check_same_state("optimizer " + std::to_string(i), *on_device[i], device_params[i], *on_cpu[i], cpu_params[i]);
+  }
 }
 
 // ============================================================================ modules
@@ -259,13 +298,12 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(pointwise_losses_match_the_cpu_elementwise, T, Dty
   const Tensor<T> device_input = input.detach().to(kCuda).requires_grad_(true);
   using Loss = std::function<Tensor<T>(const Tensor<T>&, const Tensor<T>&)>;
   const std::vector<std::pair<std::string, Loss>> losses = {
-      {"mse", [](const Tensor<T>& a, const Tensor<T>& b) { return nn::functional::mse_loss(a, b, nn::Reduction::None); }},
-      {"huber", [](const Tensor<T>& a, const Tensor<T>& b) {
-         return nn::functional::huber_loss(a, b, nn::Reduction::None, 0.5);
-       }},
-      {"smooth_l1", [](const Tensor<T>& a, const Tensor<T>& b) {
-         return nn::functional::smooth_l1_loss(a, b, nn::Reduction::None, 0.7);
-       }},
+      {"mse",
+       [](const Tensor<T>& a, const Tensor<T>& b) { return nn::functional::mse_loss(a, b, nn::Reduction::None); }},
+      {"huber", [](const Tensor<T>& a,
+                   const Tensor<T>& b) { return nn::functional::huber_loss(a, b, nn::Reduction::None, 0.5); }},
+      {"smooth_l1", [](const Tensor<T>& a,
+                       const Tensor<T>& b) { return nn::functional::smooth_l1_loss(a, b, nn::Reduction::None, 0.7); }},
   };
   for (const auto& [name, loss] : losses) {
     const Tensor<T> on_cpu = loss(input, target);

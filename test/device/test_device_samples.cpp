@@ -34,10 +34,10 @@ std::vector<GoldenStage> golden_stages() {
       {&s::run_custom_module, &s::defaults_custom_module, "07_module.json"},
       {&s::run_dynamic_net, &s::defaults_dynamic_net, "08_dynamic.json"},
   };
-  for (const char* variant : {"06_optim.json", "06_optim_sgd.json", "06_optim_sgd_momentum.json",
-                              "06_optim_sgd_dampening.json", "06_optim_sgd_nesterov_wd.json", "06_optim_rmsprop.json",
-                              "06_optim_rmsprop_centered_momentum.json", "06_optim_adam.json",
-                              "06_optim_adam_amsgrad_wd.json", "06_optim_adamw.json", "06_optim_adagrad.json"})
+  for (const char* variant :
+       {"06_optim.json", "06_optim_sgd.json", "06_optim_sgd_momentum.json", "06_optim_sgd_dampening.json",
+        "06_optim_sgd_nesterov_wd.json", "06_optim_rmsprop.json", "06_optim_rmsprop_centered_momentum.json",
+        "06_optim_adam.json", "06_optim_adam_amsgrad_wd.json", "06_optim_adamw.json", "06_optim_adagrad.json"})
     stages.push_back({&s::run_optim, &s::defaults_optim, variant});
   for (const char* variant : {"06_optim_sgd_nesterov_wd.json", "06_optim_rmsprop_centered_momentum.json",
                               "06_optim_adam_amsgrad_wd.json", "06_optim_adagrad.json"})
