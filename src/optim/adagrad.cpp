@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "eigrad/cuda/kernels.hpp"
+
 namespace eigrad::optim {
 
 template <class T>
@@ -29,7 +31,7 @@ Tensor<T> Adagrad<T>::initial_sum(const Tensor<T>& param) const {
   // (and in checkpoints, as in PyTorch's state_dict) without effect; a checkpoint restores
   // the sums themselves, so a resumed run does not depend on either value.
   const auto& defaults = this->template options_as<AdagradOptions>(this->defaults());
-  return full<T>(param.shape(), static_cast<T>(defaults.initial_accumulator_value()));
+  return full<T>(param.shape(), static_cast<T>(defaults.initial_accumulator_value()), TensorOptions(param.device()));
 }
 
 template <class T>
@@ -48,6 +50,21 @@ void Adagrad<T>::update(ParamGroup<T>& group) {
   std::vector<T> g;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
+    if (p.is_cuda()) {
+      this->check_gradient(p);
+      ParamState<T>& state = this->mutable_state(p);
+      Tensor<T>& sum_t = state.buffers["sum"];
+      if (!sum_t.defined())
+        sum_t = initial_sum(p);
+      else if (sum_t.device() != p.device())
+        sum_t = sum_t.to(p.device());  // made by init_group before the module moved
+      state.step += 1;
+      const auto s = cuda::AdagradStep<T>::make(o.lr(), o.lr_decay(), o.eps(), o.weight_decay(), o.maximize(),
+                                                state.step);
+      cuda::adagrad_step(s, p.data_ptr(), p.grad().data_ptr(), sum_t.data_ptr(), p.numel());
+      this->bump_version(p);
+      continue;
+    }
     this->gradient_for_update(p, o.maximize(), o.weight_decay(), g);
     const std::int64_t n = p.numel();
     ParamState<T>& state = this->mutable_state(p);

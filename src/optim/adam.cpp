@@ -5,6 +5,8 @@
 #include <cmath>
 #include <vector>
 
+#include "eigrad/cuda/kernels.hpp"
+
 namespace eigrad::optim {
 
 namespace {
@@ -94,6 +96,19 @@ void BasicAdam<T, Variant>::update(ParamGroup<T>& group) {
   std::vector<T> g;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
+    if (p.is_cuda()) {
+      this->check_gradient(p);
+      ParamState<T>& state = this->mutable_state(p);
+      T* exp_avg = this->buffer_on_device(state, "exp_avg", p).data_ptr();
+      T* exp_avg_sq = this->buffer_on_device(state, "exp_avg_sq", p).data_ptr();
+      T* max_exp_avg_sq = o.amsgrad() ? this->buffer_on_device(state, "max_exp_avg_sq", p).data_ptr() : nullptr;
+      state.step += 1;
+      const auto s = cuda::AdamStep<T>::make(o.lr(), std::get<0>(o.betas()), std::get<1>(o.betas()), o.eps(),
+                                             o.weight_decay(), o.amsgrad(), o.maximize(), decoupled, state.step);
+      cuda::adam_step(s, p.data_ptr(), p.grad().data_ptr(), exp_avg, exp_avg_sq, max_exp_avg_sq, p.numel());
+      this->bump_version(p);
+      continue;
+    }
     this->gradient_for_update(p, o.maximize(), decoupled ? 0.0 : o.weight_decay(), g);
     if (decoupled) {
       T* param = p.data();

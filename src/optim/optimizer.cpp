@@ -206,6 +206,27 @@ ParamState<T>& Optimizer<T>::mutable_state(const Tensor<T>& param) {
 }
 
 template <class T>
+void Optimizer<T>::check_gradient(const Tensor<T>& param) const {
+  const Tensor<T>& grad = param.grad();
+  EIGRAD_CHECK(grad.device() == param.device(), DeviceError, name(), ": the gradient of a parameter on ",
+               param.device().str(), " lives on ", grad.device().str());
+  EIGRAD_CHECK(grad.shape() == param.shape(), ShapeError, name(), ": gradient of shape ", to_string(grad.shape()),
+               " for a parameter of shape ", to_string(param.shape()));
+}
+
+template <class T>
+Tensor<T>& Optimizer<T>::buffer_on_device(ParamState<T>& state, const std::string& name, const Tensor<T>& param,
+                                          bool* created) {
+  Tensor<T>& buffer = state.buffers[name];
+  if (created) *created = !buffer.defined();
+  if (!buffer.defined())
+    buffer = zeros<T>(param.shape(), TensorOptions(param.device()));
+  else if (buffer.device() != param.device())
+    buffer = buffer.to(param.device());
+  return buffer;
+}
+
+template <class T>
 void Optimizer<T>::gradient_for_update(const Tensor<T>& param, bool maximize, double weight_decay,
                                        std::vector<T>& g) const {
   const Tensor<T>& grad = param.grad();
@@ -338,7 +359,8 @@ void Optimizer<T>::load(const std::string& path) {
     Tensor<T> t = io::from_entry<T>(entry);
     EIGRAD_CHECK(t.shape() == param.shape(), ShapeError, where(path), "tensor \"", key, "\" has shape ",
                  to_string(t.shape()), ", its parameter ", to_string(param.shape()));
-    it->second.buffers[buffer] = t;
+    // A checkpoint holds host data; the state lives where its parameter does.
+    it->second.buffers[buffer] = param.device().is_cpu() ? t : t.to(param.device());
   }
 
   for (std::size_t g = 0; g < groups_.size(); ++g) {

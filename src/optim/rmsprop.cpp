@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "eigrad/cuda/kernels.hpp"
+
 namespace eigrad::optim {
 
 template <class T>
@@ -33,6 +35,19 @@ void RMSprop<T>::update(ParamGroup<T>& group) {
   std::vector<T> g, avg;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
+    if (p.is_cuda()) {
+      this->check_gradient(p);
+      ParamState<T>& state = this->mutable_state(p);
+      T* square_avg = this->buffer_on_device(state, "square_avg", p).data_ptr();
+      state.step += 1;
+      T* grad_avg = o.centered() ? this->buffer_on_device(state, "grad_avg", p).data_ptr() : nullptr;
+      T* momentum_buffer = o.momentum() > 0 ? this->buffer_on_device(state, "momentum_buffer", p).data_ptr() : nullptr;
+      const auto s = cuda::RmspropStep<T>::make(o.lr(), o.alpha(), o.eps(), o.weight_decay(), o.momentum(),
+                                                o.centered(), o.maximize());
+      cuda::rmsprop_step(s, p.data_ptr(), p.grad().data_ptr(), square_avg, grad_avg, momentum_buffer, p.numel());
+      this->bump_version(p);
+      continue;
+    }
     this->gradient_for_update(p, o.maximize(), o.weight_decay(), g);
     const std::int64_t n = p.numel();
     ParamState<T>& state = this->mutable_state(p);

@@ -3,6 +3,8 @@
 
 #include <vector>
 
+#include "eigrad/cuda/kernels.hpp"
+
 namespace eigrad::optim {
 
 template <class T>
@@ -32,6 +34,19 @@ void SGD<T>::update(ParamGroup<T>& group) {
   std::vector<T> d_p;
   for (auto& p : group.params()) {
     if (!p.grad().defined()) continue;
+    if (p.is_cuda()) {
+      this->check_gradient(p);
+      T* momentum_buffer = nullptr;
+      bool first_step = false;
+      if (o.momentum() != 0)
+        momentum_buffer =
+            this->buffer_on_device(this->mutable_state(p), "momentum_buffer", p, &first_step).data_ptr();
+      cuda::sgd_step(cuda::SgdStep<T>::make(o.lr(), o.momentum(), o.dampening(), o.weight_decay(), o.nesterov(),
+                                            o.maximize(), first_step),
+                     p.data_ptr(), p.grad().data_ptr(), momentum_buffer, p.numel());
+      this->bump_version(p);
+      continue;
+    }
     this->gradient_for_update(p, o.maximize(), o.weight_decay(), d_p);
     const std::int64_t n = p.numel();
     T* param = p.data();

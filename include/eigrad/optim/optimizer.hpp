@@ -314,6 +314,15 @@ class Optimizer {
   /// to T first, as ATen casts a Python float). Throws DeviceError unless the parameter and
   /// its gradient live on the CPU, ShapeError unless the gradient has the parameter's shape.
   void gradient_for_update(const Tensor<T>& param, bool maximize, double weight_decay, std::vector<T>& g) const;
+  /// Checks \p param's gradient before a device update (whose kernel prepares the gradient
+  /// itself): DeviceError naming both devices unless it lives on the parameter's device,
+  /// ShapeError unless it has the parameter's shape.
+  void check_gradient(const Tensor<T>& param) const;
+  /// The state buffer \p name of \p param on the parameter's device: zeros of its shape
+  /// when absent (\p created then says so), a copy on its device when the parameter was
+  /// moved after the buffer was made.
+  Tensor<T>& buffer_on_device(ParamState<T>& state, const std::string& name, const Tensor<T>& param,
+                              bool* created = nullptr);
 
   /// \p options as this optimizer's options struct \p Options; ValueError
   /// "NAME: parameter group options must be OPTIONS" when they are another kind.

@@ -38,8 +38,11 @@ int class_dim(const char* loss, const Tensor<T>& input, const Tensor<T>& target)
 template <class T>
 Tensor<T> valid_targets(const char* loss, const Tensor<T>& target, std::int64_t ignore_index, std::int64_t classes) {
   const Tensor<T> valid = target.ne(static_cast<T>(ignore_index));
-  const T* t = target.data();
-  const T* v = valid.data();
+  // The check reads every element: on a device, from host copies.
+  const Tensor<T> host_target = target.is_cuda() ? target.detach().cpu() : target;
+  const Tensor<T> host_valid = valid.is_cuda() ? valid.cpu() : valid;
+  const T* t = host_target.data();
+  const T* v = host_valid.data();
   for (std::int64_t i = 0; i < target.numel(); ++i) {
     if (v[i] == T(0)) continue;
     EIGRAD_CHECK(t[i] == std::floor(t[i]) && t[i] >= 0 && t[i] < static_cast<T>(classes), ValueError, loss,

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "../../detail/device.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 
@@ -21,6 +22,20 @@ void check_operands(const char* loss, const Tensor<T>& input, const Tensor<T>& t
                " and target shape ", eigrad::to_string(target.shape()),
                " differ; broadcasting them would silently compute a different loss, so reshape one "
                "(flatten, unsqueeze) to match");
+  eigrad::detail::check_same_device(loss, input, target);
+}
+
+// The kernel table has no entry for the kernels below, so on a device their elementwise pass
+// runs on host copies of the operands (the same functors, hence the CPU's bits) and the
+// result goes back to the device; the reduction runs where the operands live.
+template <class T>
+Tensor<T> host_values(const Tensor<T>& t) {
+  return t.is_cuda() ? t.detach().cpu() : t;
+}
+
+template <class T>
+Tensor<T> on_device_of(const Tensor<T>& host, const Tensor<T>& like) {
+  return like.is_cuda() ? host.to(like.device()) : host;
 }
 
 template <class T>
@@ -97,11 +112,12 @@ class PointwiseLossBackward final : public Node<T> {
     const std::int64_t n = a.numel();
     const T norm = reduction_ == Reduction::Mean ? T(1) / static_cast<T>(n) : T(1);
     const bool reduced = reduction_ != Reduction::None;
-    Tensor<T> out = empty<T>(a.shape(), a.device());
-    const T *pa = a.data(), *pb = b.data(), *pg = grad.data();
+    Tensor<T> out = empty<T>(a.shape());
+    const Tensor<T> ha = host_values(a), hb = host_values(b), hg = host_values(grad);
+    const T *pa = ha.data(), *pb = hb.data(), *pg = hg.data();
     T* po = out.data();
     for (std::int64_t i = 0; i < n; ++i) po[i] = norm * kernel_.derivative(pa[i] - pb[i]) * pg[reduced ? 0 : i];
-    return out;
+    return on_device_of(out, a);
   }
 
   Reduction reduction_;
@@ -110,11 +126,12 @@ class PointwiseLossBackward final : public Node<T> {
 
 template <class T, class Kernel>
 Tensor<T> pointwise_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, Kernel kernel) {
-  Tensor<T> values = empty<T>(input.shape(), input.device());
-  const T *pi = input.data(), *pt = target.data();
+  Tensor<T> values = empty<T>(input.shape());
+  const Tensor<T> host_input = host_values(input), host_target = host_values(target);
+  const T *pi = host_input.data(), *pt = host_target.data();
   T* pv = values.data();
   for (std::int64_t i = 0, n = input.numel(); i < n; ++i) pv[i] = kernel.value(pi[i] - pt[i]);
-  const Tensor<T> loss = reduce(values, reduction);
+  const Tensor<T> loss = reduce(on_device_of(values, input), reduction);
   if (!autograd::any_requires_grad<T>({&input, &target})) return loss;
   return autograd::record<T>(loss, std::make_shared<PointwiseLossBackward<T, Kernel>>(input, target, reduction, kernel),
                              {&input, &target});
