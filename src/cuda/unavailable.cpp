@@ -36,6 +36,12 @@ void binary_grad(ops::Code, int, const T*, const Operand<T>&, const Operand<T>&,
   unavailable("binary_grad");
 }
 template <class T>
+void loss_values(const ops::LossEntry<T>&, const T*, const T*, T*, std::int64_t) { unavailable("loss_values"); }
+template <class T>
+void loss_grad(const ops::LossEntry<T>&, const T*, const T*, const T*, bool, T, T*, std::int64_t) {
+  unavailable("loss_grad");
+}
+template <class T>
 T sum(const T*, std::int64_t) { unavailable("sum"); }
 template <class T>
 void sum_into(const T*, std::int64_t, T*) { unavailable("sum_into"); }
@@ -75,6 +81,8 @@ void run_backward(const ops::Program<T>&, const ProgramLeaf<T>*, std::int64_t, c
   template void binary<T>(ops::Code, const Operand<T>&, const Operand<T>&, T*, const Shape&);                   \
   template void binary_grad<T>(ops::Code, int, const T*, const Operand<T>&, const Operand<T>&, const T*, T*,     \
                                const Shape&);                                                                   \
+  template void loss_values<T>(const ops::LossEntry<T>&, const T*, const T*, T*, std::int64_t);              \
+  template void loss_grad<T>(const ops::LossEntry<T>&, const T*, const T*, const T*, bool, T, T*, std::int64_t); \
   template T sum<T>(const T*, std::int64_t);                                                                    \
   template void sum_into<T>(const T*, std::int64_t, T*);                                                        \
   template void sum_to<T>(const T*, const Shape&, T*, const Shape&);                                            \

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include "eigrad/cuda/memory.hpp"
+#include "eigrad/ops/loss.hpp"
 #include "eigrad/ops/program.hpp"
 #include "eigrad/shape.hpp"
 
@@ -77,6 +78,17 @@ void binary(ops::Code op, const Operand<T>& a, const Operand<T>& b, T* out, cons
 template <class T>
 void binary_grad(ops::Code op, int which, const T* g, const Operand<T>& a, const Operand<T>& b, const T* y, T* out,
                  const Shape& out_shape);
+
+// ---------------------------------------------------------------- pointwise losses
+
+/// out[i] = loss.value(a[i] - b[i]) for i < n (nn's MSE, Huber and smooth L1 losses).
+template <class T>
+void loss_values(const ops::LossEntry<T>& loss, const T* a, const T* b, T* out, std::int64_t n);
+/// The gradient of operand a: out[i] = norm * loss.derivative(a[i] - b[i]) * g[i], or * g[0]
+/// when \p g_scalar (the gradient of a reduced loss); norm is 1 / n for a mean, else 1.
+template <class T>
+void loss_grad(const ops::LossEntry<T>& loss, const T* a, const T* b, const T* g, bool g_scalar, T norm, T* out,
+               std::int64_t n);
 
 // ---------------------------------------------------------------- reductions
 

@@ -25,19 +25,6 @@ void check_operands(const char* loss, const Tensor<T>& input, const Tensor<T>& t
   eigrad::detail::check_same_device(loss, input, target);
 }
 
-// The kernel table has no entry for the kernels below, so on a device their elementwise pass
-// runs on host copies of the operands (the same functors, hence the CPU's bits) and the
-// result goes back to the device; the reduction runs where the operands live.
-template <class T>
-Tensor<T> host_values(const Tensor<T>& t) {
-  return t.is_cuda() ? t.detach().cpu() : t;
-}
-
-template <class T>
-Tensor<T> on_device_of(const Tensor<T>& host, const Tensor<T>& like) {
-  return like.is_cuda() ? host.to(like.device()) : host;
-}
-
 template <class T>
 Tensor<T> reduce(const Tensor<T>& elementwise, Reduction reduction) {
   switch (reduction) {
@@ -48,38 +35,14 @@ Tensor<T> reduce(const Tensor<T>& elementwise, Reduction reduction) {
   EIGRAD_FAIL(ValueError, "unknown loss reduction");
 }
 
-// The elementwise loss of a difference d = input − target, and its derivative, as PyTorch's
-// CPU kernels (BinaryOpsKernel.cpp, PointwiseOpsKernel.cpp) compute them.
+// The elementwise losses are op table entries (ops/loss.hpp); on a device the kernel table
+// runs them by code.
 template <class T>
-struct MseKernel {
-  static constexpr const char* backward_name = "MseLossBackward0";
-  T value(T d) const { return d * d; }
-  T derivative(T d) const { return T(2) * d; }
-};
-
+ops::LossEntry<T> entry_of(const ops::MseLoss<T>&) { return {ops::LossCode::Mse, T(0)}; }
 template <class T>
-struct HuberKernel {
-  static constexpr const char* backward_name = "HuberLossBackward0";
-  T delta;
-  T value(T d) const {
-    const T z = std::abs(d);
-    return z < delta ? T(0.5) * z * z : delta * (z - T(0.5) * delta);
-  }
-  T derivative(T d) const { return std::abs(d) >= delta ? (d > 0 ? delta : -delta) : d; }
-};
-
+ops::LossEntry<T> entry_of(const ops::HuberLoss<T>& k) { return {ops::LossCode::Huber, k.delta}; }
 template <class T>
-struct SmoothL1Kernel {
-  static constexpr const char* backward_name = "SmoothL1LossBackward0";
-  T beta;
-  // beta = 0 takes the second branch everywhere: the L1 loss.
-  T value(T d) const {
-    const T z = std::abs(d);
-    return z < beta ? T(0.5) * z * z / beta : z - T(0.5) * beta;
-  }
-  // With beta = 0 a zero difference is on the linear branch with the sign of d > 0: −1.
-  T derivative(T d) const { return std::abs(d) >= beta ? (d > 0 ? T(1) : T(-1)) : d / beta; }
-};
+ops::LossEntry<T> entry_of(const ops::SmoothL1Loss<T>& k) { return {ops::LossCode::SmoothL1, k.beta}; }
 
 // PyTorch differentiates these losses per operand: the input's gradient is the kernel's
 // derivative at input − target, the target's at target − input (derivatives.yaml calls the
@@ -112,12 +75,15 @@ class PointwiseLossBackward final : public Node<T> {
     const std::int64_t n = a.numel();
     const T norm = reduction_ == Reduction::Mean ? T(1) / static_cast<T>(n) : T(1);
     const bool reduced = reduction_ != Reduction::None;
-    Tensor<T> out = empty<T>(a.shape());
-    const Tensor<T> ha = host_values(a), hb = host_values(b), hg = host_values(grad);
-    const T *pa = ha.data(), *pb = hb.data(), *pg = hg.data();
+    Tensor<T> out = empty<T>(a.shape(), a.device());
+    if (a.is_cuda()) {
+      cuda::loss_grad(entry_of(kernel_), a.data_ptr(), b.data_ptr(), grad.data_ptr(), reduced, norm, out.data_ptr(), n);
+      return out;
+    }
+    const T *pa = a.data(), *pb = b.data(), *pg = grad.data();
     T* po = out.data();
     for (std::int64_t i = 0; i < n; ++i) po[i] = norm * kernel_.derivative(pa[i] - pb[i]) * pg[reduced ? 0 : i];
-    return on_device_of(out, a);
+    return out;
   }
 
   Reduction reduction_;
@@ -126,12 +92,15 @@ class PointwiseLossBackward final : public Node<T> {
 
 template <class T, class Kernel>
 Tensor<T> pointwise_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, Kernel kernel) {
-  Tensor<T> values = empty<T>(input.shape());
-  const Tensor<T> host_input = host_values(input), host_target = host_values(target);
-  const T *pi = host_input.data(), *pt = host_target.data();
-  T* pv = values.data();
-  for (std::int64_t i = 0, n = input.numel(); i < n; ++i) pv[i] = kernel.value(pi[i] - pt[i]);
-  const Tensor<T> loss = reduce(on_device_of(values, input), reduction);
+  Tensor<T> values = empty<T>(input.shape(), input.device());
+  if (input.is_cuda()) {
+    cuda::loss_values(entry_of(kernel), input.data_ptr(), target.data_ptr(), values.data_ptr(), input.numel());
+  } else {
+    const T *pi = input.data(), *pt = target.data();
+    T* pv = values.data();
+    for (std::int64_t i = 0, n = input.numel(); i < n; ++i) pv[i] = kernel.value(pi[i] - pt[i]);
+  }
+  const Tensor<T> loss = reduce(values, reduction);
   if (!autograd::any_requires_grad<T>({&input, &target})) return loss;
   return autograd::record<T>(loss, std::make_shared<PointwiseLossBackward<T, Kernel>>(input, target, reduction, kernel),
                              {&input, &target});
@@ -150,7 +119,7 @@ void detail::check_smooth_l1_beta(const char* loss, double beta) {
 template <class T>
 Tensor<T> mse_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction) {
   check_operands("mse_loss", input, target);
-  return pointwise_loss(input, target, reduction, MseKernel<T>{});
+  return pointwise_loss(input, target, reduction, ops::MseLoss<T>{});
 }
 
 template <class T>
@@ -163,14 +132,14 @@ template <class T>
 Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, double delta) {
   check_operands("huber_loss", input, target);
   detail::check_huber_delta("huber_loss", delta);
-  return pointwise_loss(input, target, reduction, HuberKernel<T>{static_cast<T>(delta)});
+  return pointwise_loss(input, target, reduction, ops::HuberLoss<T>{static_cast<T>(delta)});
 }
 
 template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, double beta) {
   check_operands("smooth_l1_loss", input, target);
   detail::check_smooth_l1_beta("smooth_l1_loss", beta);
-  return pointwise_loss(input, target, reduction, SmoothL1Kernel<T>{static_cast<T>(beta)});
+  return pointwise_loss(input, target, reduction, ops::SmoothL1Loss<T>{static_cast<T>(beta)});
 }
 
 #define EIGRAD_INSTANTIATE_LOSSES(T)                                                          \
