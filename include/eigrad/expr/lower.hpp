@@ -131,6 +131,22 @@ struct ProgramSize {
   }
 };
 
+// Each walk below recurses through every expression type, so all are declared first.
+template <class T>
+void measure(const Leaf<T>& e, ProgramSize<T>& s);
+template <class Op, class A>
+void measure(const Unary<Op, A>& e, ProgramSize<typename A::Scalar>& s);
+template <class Op, class A, class B>
+void measure(const Binary<Op, A, B>& e, ProgramSize<typename A::Scalar>& s);
+template <class Op, class A>
+void fit_program(const Unary<Op, A>& e);
+template <class Op, class A, class B>
+void fit_program(const Binary<Op, A, B>& e);
+template <class Op, class A, class F>
+int lower(const Unary<Op, A>& e, ops::Program<typename A::Scalar>& p, F& leaf);
+template <class Op, class A, class B, class F>
+int lower(const Binary<Op, A, B>& e, ops::Program<typename A::Scalar>& p, F& leaf);
+
 /// Adds what \p e needs to \p s.
 template <class T>
 void measure(const Leaf<T>& e, ProgramSize<T>& s) {
