@@ -26,6 +26,14 @@ struct CopyElement {
   EIGRAD_HOST_DEVICE void operator()(Index i) const { dst[i] = src[i]; }
 };
 
+template <class T>
+struct TransposeElement {
+  T* out;
+  const T* in;
+  Index rows, cols;  // of in
+  EIGRAD_HOST_DEVICE void operator()(Index i) const { out[(i % cols) * rows + i / cols] = in[i]; }
+};
+
 template <class T, class Entry>
 struct UnaryValue {
   Entry entry;
@@ -90,52 +98,8 @@ void copy(T* dst, const T* src, std::int64_t n) {
 }
 
 template <class T>
-Unary<T> Unary<T>::plain(ops::Code code) {
-  EIGRAD_CHECK(code >= ops::Code::Neg && code <= ops::Code::Relu, ValueError, "Unary::plain: op code ",
-               static_cast<int>(code), " takes parameters");
-  Unary op;
-  op.code = code;
-  return op;
-}
-
-template <class T>
-Unary<T> Unary<T>::with_scalar(ops::Code code, T s) {
-  EIGRAD_CHECK(code >= ops::Code::AddScalar && code <= ops::Code::RDivScalar, ValueError,
-               "Unary::with_scalar: op code ", static_cast<int>(code), " is not a tensor-and-scalar entry");
-  Unary op;
-  op.code = code;
-  op.s = s;
-  return op;
-}
-
-template <class T>
-Unary<T> Unary<T>::clamp(T lo, T hi) {
-  Unary op;
-  op.code = ops::Code::Clamp;
-  op.s = lo;
-  op.s2 = hi;
-  return op;
-}
-
-template <class T>
-Unary<T> Unary<T>::pow_exponent(double e) {
-  Unary op;
-  op.code = ops::Code::PowScalar;
-  op.s = static_cast<T>(e);
-  op.s2 = static_cast<T>(e - 1.0);
-  op.pow = ops::pow_kind(e);
-  op.pow_m1 = ops::pow_kind(e - 1.0);
-  return op;
-}
-
-template <class T>
-Unary<T> Unary<T>::pow_base(T base) {
-  const ops::PowScalarBase<T> entry(base);
-  Unary op;
-  op.code = ops::Code::PowScalarBase;
-  op.s = entry.s;
-  op.s2 = entry.log_base;
-  return op;
+void transpose(const T* in, T* out, std::int64_t rows, std::int64_t cols) {
+  detail::for_each_index("transpose", rows * cols, TransposeElement<T>{out, in, rows, cols});
 }
 
 template <class T>
@@ -178,9 +142,9 @@ void binary_grad(ops::Code op, int which, const T* g, const Operand<T>& a, const
 }
 
 #define EIGRAD_INSTANTIATE(T)                                                                                   \
-  template struct Unary<T>;                                                                                     \
   template void fill<T>(T*, std::int64_t, T);                                                                   \
   template void copy<T>(T*, const T*, std::int64_t);                                                            \
+  template void transpose<T>(const T*, T*, std::int64_t, std::int64_t);                                        \
   template void unary<T>(const Unary<T>&, const T*, T*, std::int64_t);                                          \
   template void unary_grad<T>(const Unary<T>&, const T*, const T*, const T*, T*, std::int64_t);                 \
   template void binary<T>(ops::Code, const Operand<T>&, const Operand<T>&, T*, const Shape&);                   \

@@ -116,27 +116,6 @@ struct AdagradElement {
 }  // namespace
 
 template <class T>
-AdamStep<T> AdamStep<T>::make(double lr, double beta1, double beta2, double eps, double weight_decay, bool amsgrad,
-                              bool maximize, bool decoupled, std::int64_t step) {
-  AdamStep s;
-  s.prep = GradientPrep<T>::make(maximize, decoupled ? 0.0 : weight_decay);
-  s.decoupled = decoupled;
-  s.decay = static_cast<T>(1 - lr * weight_decay);
-  s.beta1 = static_cast<T>(beta1);
-  s.beta2 = static_cast<T>(beta2);
-  s.one_minus_beta1 = static_cast<T>(1 - beta1);
-  s.one_minus_beta2 = static_cast<T>(1 - beta2);
-  // The bias corrections are Python floats (double), as in PyTorch.
-  const double bias_correction1 = 1 - std::pow(beta1, static_cast<double>(step));
-  const double bias_correction2 = 1 - std::pow(beta2, static_cast<double>(step));
-  s.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  s.eps = static_cast<T>(eps);
-  s.neg_step_size = static_cast<T>(-(lr / bias_correction1));
-  s.amsgrad = amsgrad;
-  return s;
-}
-
-template <class T>
 void sgd_step(const SgdStep<T>& s, T* param, const T* grad, T* momentum_buffer, std::int64_t n) {
   detail::for_each_index("sgd_step", n, SgdElement<T>{s, param, grad, momentum_buffer});
 }
@@ -159,7 +138,6 @@ void adagrad_step(const AdagradStep<T>& s, T* param, const T* grad, T* sum, std:
 }
 
 #define EIGRAD_INSTANTIATE(T)                                                                          \
-  template struct AdamStep<T>;                                                                         \
   template void sgd_step<T>(const SgdStep<T>&, T*, const T*, T*, std::int64_t);                        \
   template void adam_step<T>(const AdamStep<T>&, T*, const T*, T*, T*, T*, std::int64_t);              \
   template void rmsprop_step<T>(const RmspropStep<T>&, T*, const T*, T*, T*, T*, std::int64_t);        \

@@ -31,14 +31,12 @@ std::string Device::str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_st
 
 std::ostream& operator<<(std::ostream& os, const Device& device) { return os << device.str(); }
 
-bool cuda_backend_built() { return false; }
+bool cuda_backend_built() { return EIGRAD_DEVICE_BACKEND_BUILT != 0; }
 
 void check_device_available(const Device& device) {
   if (!device.is_cuda() || cuda_backend_built()) return;
-  const std::string backend = device_backend_name();
   EIGRAD_FAIL(DeviceError, "device ", device.str(), " requested, but the CUDA backend not built into this eigrad",
-              backend == "NONE" ? " (CPU only)"
-                                : "'s tensors yet (the " + backend + " device backend has storage and kernels only)");
+              " (CPU only: configure with EIGRAD_DEVICE_BACKEND=CUDA, OMP or CPP)");
 }
 
 const char* device_backend_name() { return EIGRAD_DEVICE_BACKEND_NAME; }

@@ -15,6 +15,9 @@ Tensor<T> lstsq(const Tensor<T>& A, const Tensor<T>& B) {
   EIGRAD_CHECK(A.dim() == 2 && (B.dim() == 1 || B.dim() == 2) && A.shape()[0] == B.shape()[0], ShapeError,
                "lstsq: A of shape ", to_string(A.shape()), " and B of shape ", to_string(B.shape()),
                " do not fit (need A [m, n] and B [m] or [m, k])");
+  EIGRAD_CHECK(A.device() == B.device(), DeviceError, "lstsq: A on ", A.device().str(), " and B on ",
+               B.device().str());
+  if (A.is_cuda()) return lstsq(A.cpu(), B.cpu()).to(A.device());  // Eigen's QR on the host
   using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
   const std::int64_t k = B.dim() == 1 ? 1 : B.shape()[1];
   const Matrix a = A.matrix();

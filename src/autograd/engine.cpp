@@ -9,6 +9,8 @@
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/detail/tensor_impl.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/tensor/operators.hpp"
 
 namespace eigrad {
 
@@ -288,7 +290,7 @@ class GraphTask {
     } else if (owned_[i] && sum.shape() == g.shape()) {
       sum += g;
     } else {
-      sum = sum + g;
+      sum = detail::eager_binary<T, ops::Add>(sum, g);  // one op on any device, no statement to fuse
       owned_[i] = true;
     }
   }
@@ -363,7 +365,7 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
       EIGRAD_CHECK(root.numel() == 1, AutogradError,
                    "backward() without a gradient argument needs a scalar output; got shape ",
                    to_string(root.shape()), " (pass a gradient of that shape)");
-      g = ones<T>(root.shape());
+      g = ones<T>(root.shape(), root.device());
     } else {
       EIGRAD_CHECK(g.shape() == root.shape(), ShapeError, "backward(): gradient of shape ", to_string(g.shape()),
                    " for an output of shape ", to_string(root.shape()));

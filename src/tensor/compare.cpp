@@ -3,6 +3,7 @@
 
 #include <limits>
 
+#include "../detail/device.hpp"
 #include "../detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
@@ -16,8 +17,9 @@ namespace {
 
 template <class Op, class T>
 Tensor<T> compare(const Tensor<T>& a, const Tensor<T>& b) {
-  EIGRAD_CHECK(a.device() == b.device(), DeviceError, Op::name, ": operands on ", a.device().str(), " and ",
-               b.device().str());
+  detail::check_same_device(Op::name, a, b);
+  if (detail::on_device(a))
+    return detail::on_host(a.device(), [](const Tensor<T>& x, const Tensor<T>& y) { return compare<Op>(x, y); }, a, b);
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape());
   Tensor<T> out = empty<T>(out_shape, a.device());
   detail::broadcast_binary(a.data(), a.shape(), b.data(), b.shape(), out.data(), out_shape,
@@ -27,6 +29,8 @@ Tensor<T> compare(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class Op, class T>
 Tensor<T> compare(const Tensor<T>& a, T value) {
+  if (detail::on_device(a))
+    return detail::on_host(a.device(), [value](const Tensor<T>& x) { return compare<Op>(x, value); }, a);
   Tensor<T> out = empty<T>(a.shape(), a.device());
   detail::unary(a.data(), out.data(), a.numel(), [value](T x) { return Op{}.value(x, value); });
   return out;
@@ -71,8 +75,11 @@ class WhereBackward final : public Node<T> {
 
 template <class T>
 Tensor<T> where(const Tensor<T>& cond, const Tensor<T>& a, const Tensor<T>& b) {
-  EIGRAD_CHECK(cond.device() == a.device() && a.device() == b.device(), DeviceError,
-               "where(): operands on different devices");
+  detail::check_same_device("where()", cond, a);
+  detail::check_same_device("where()", a, b);
+  if (detail::on_device(a))
+    return detail::on_host(a.device(), [](const auto& c, const auto& x, const auto& y) { return where(c, x, y); },
+                           cond, a, b);
   Tensor<T> out = map3([](T c, T x, T y) { return ops::Where{}.value(c, x, y); }, cond, a, b);
   if (!autograd::any_requires_grad<T>({&a, &b})) return out;
   return autograd::record<T>(out, std::make_shared<WhereBackward<T>>(cond, a.shape(), b.shape()), {&cond, &a, &b});

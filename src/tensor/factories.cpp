@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "eigrad/cuda/kernels.hpp"
 #include "eigrad/random.hpp"
 
 namespace eigrad {
@@ -14,6 +15,20 @@ template <class T>
 Tensor<T> apply_options(Tensor<T> t, const TensorOptions& options) {
   if (options.requires_grad()) t.requires_grad_(true);
   return t;
+}
+
+/// A new CPU tensor of \p shape for values computed on the host: every device gets the CPU's
+/// numbers (seeds, linspace's rounding), copied over by placed().
+template <class T>
+Tensor<T> host_tensor(const Shape& shape, const TensorOptions& options) {
+  check_device_available(options.device());  // refused before any work on the host
+  return empty<T>(shape);
+}
+
+/// \p host moved to the options' device, with the options applied.
+template <class T>
+Tensor<T> placed(const Tensor<T>& host, const TensorOptions& options) {
+  return apply_options(host.to(options.device()), options);
 }
 }  // namespace
 
@@ -27,7 +42,8 @@ Tensor<T> empty(const Shape& shape, TensorOptions options) {
 template <class T>
 Tensor<T> full(const Shape& shape, T value, TensorOptions options) {
   Tensor<T> t = empty<T>(shape, options.device());
-  std::fill(t.data(), t.data() + t.numel(), value);
+  if (t.is_cuda()) cuda::fill(t.data_ptr(), t.numel(), value);
+  else std::fill(t.data(), t.data() + t.numel(), value);
   return apply_options(t, options);
 }
 
@@ -50,15 +66,15 @@ template <class T>
 Tensor<T> from_vector(const std::vector<T>& values, const Shape& shape, TensorOptions options) {
   EIGRAD_CHECK(static_cast<std::int64_t>(values.size()) == numel(shape), ShapeError, "from_vector: ",
                values.size(), " values for shape ", to_string(shape), " (", numel(shape), " elements)");
-  Tensor<T> t = empty<T>(shape, options.device());
+  Tensor<T> t = host_tensor<T>(shape, options);
   std::copy(values.begin(), values.end(), t.data());
-  return apply_options(t, options);
+  return placed(t, options);
 }
 
 template <class T>
 Tensor<T> linspace(double start, double end, std::int64_t steps, TensorOptions options) {
   EIGRAD_CHECK(steps >= 0, ValueError, "linspace: number of steps must be non-negative, got ", steps);
-  Tensor<T> t = empty<T>({steps}, options.device());
+  Tensor<T> t = host_tensor<T>({steps}, options);
   T* out = t.data();
   const T s = static_cast<T>(start), e = static_cast<T>(end);
   if (steps == 1) out[0] = s;
@@ -88,7 +104,7 @@ Tensor<T> linspace(double start, double end, std::int64_t steps, TensorOptions o
     }
     for (; idx < steps; ++idx) out[idx] = point(idx);
   }
-  return apply_options(t, options);
+  return placed(t, options);
 }
 
 template <class T>
@@ -104,9 +120,9 @@ Tensor<T> arange(double start, double end, double step, TensorOptions options) {
                " end=", std::to_string(end), " step=", std::to_string(step), " has an extent of ", extent,
                " elements, more than a 64-bit count holds (invalid size, possible overflow?)");
   const auto n = static_cast<std::int64_t>(extent);
-  Tensor<T> t = empty<T>({n}, options.device());
+  Tensor<T> t = host_tensor<T>({n}, options);
   for (std::int64_t i = 0; i < n; ++i) t.data()[i] = static_cast<T>(start + static_cast<double>(i) * step);
-  return apply_options(t, options);
+  return placed(t, options);
 }
 
 template <class T>
@@ -116,9 +132,9 @@ namespace {
 /// A tensor of \p shape filled, in order, with draw() cast to T.
 template <class T, class Draw>
 Tensor<T> drawn(const Shape& shape, const TensorOptions& options, Draw draw) {
-  Tensor<T> t = empty<T>(shape, options.device());
+  Tensor<T> t = host_tensor<T>(shape, options);
   for (T* p = t.data(), *e = p + t.numel(); p != e; ++p) *p = static_cast<T>(draw());
-  return apply_options(t, options);
+  return placed(t, options);
 }
 }  // namespace
 

@@ -4,11 +4,13 @@
 #include <cmath>
 #include <type_traits>
 
+#include "../detail/device.hpp"
 #include "../detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/ops/elementwise.hpp"
 #include "eigrad/ops/pow.hpp"
+#include "eigrad/ops/program.hpp"
 
 namespace eigrad {
 
@@ -30,10 +32,24 @@ struct grad_is_g : std::false_type {};
 template <class Op>
 struct grad_is_g<Op, std::void_t<decltype(Op::grad_is_g)>> : std::bool_constant<Op::grad_is_g> {};
 
+/// The device kernel table's form of the one-operand entry \p op (its code and scalars).
+template <class T, class Op>
+cuda::Unary<T> device_unary(const Op& op) {
+  constexpr ops::Code code = ops::code_of_v<Op>;
+  if constexpr (code == ops::Code::Clamp) return cuda::Unary<T>::clamp(op.lo, op.hi);
+  else if constexpr (code == ops::Code::PowScalarBase) return cuda::Unary<T>::pow_base(op.s);
+  else if constexpr (code >= ops::Code::AddScalar) return cuda::Unary<T>::with_scalar(code, op.s);
+  else return cuda::Unary<T>::plain(code);
+}
+
 /// op.value(x) elementwise: through Eigen's vectorised form where the entry has one.
 template <class T, class Op>
 Tensor<T> map_unary(const Tensor<T>& a, const Op& op) {
   Tensor<T> out = empty<T>(a.shape(), a.device());
+  if (detail::on_device(a)) {
+    cuda::unary(device_unary<T>(op), a.data_ptr(), out.data_ptr(), a.numel());
+    return out;
+  }
   if constexpr (has_array_form<Op, T>::value) {
     const typename Tensor<T>::ConstArrayMap in(a.data(), a.numel());
     out.array() = op.array(in);
@@ -45,10 +61,13 @@ Tensor<T> map_unary(const Tensor<T>& a, const Op& op) {
 
 template <class T, class Op>
 Tensor<T> map_binary(const Tensor<T>& a, const Tensor<T>& b, const Op& op) {
-  EIGRAD_CHECK(a.device() == b.device(), DeviceError, "operands on different devices: ", a.device().str(), " and ",
-               b.device().str());
+  detail::check_same_device(Op::name, a, b);
   const Shape out_shape = broadcast_shapes(a.shape(), b.shape());
   Tensor<T> out = empty<T>(out_shape, a.device());
+  if (detail::on_device(a)) {
+    cuda::binary(ops::code_of_v<Op>, detail::device_operand(a), detail::device_operand(b), out.data_ptr(), out_shape);
+    return out;
+  }
   broadcast_binary(a.data(), a.shape(), b.data(), b.shape(), out.data(), out_shape,
                    [&op](T x, T y) { return op.value(x, y); });
   return out;
@@ -108,8 +127,12 @@ class UnaryBackward final : public Node<T> {
     Tensor<T> gx = empty<T>(g.shape(), g.device());
     const T* px = nullptr;
     const T* py = nullptr;
-    if constexpr (reads_x) px = this->saved(0).data();
-    if constexpr (reads_y) py = this->saved(reads_x ? 1 : 0).data();
+    if constexpr (reads_x) px = this->saved(0).data_ptr();
+    if constexpr (reads_y) py = this->saved(reads_x ? 1 : 0).data_ptr();
+    if (detail::on_device(g)) {
+      cuda::unary_grad(device_unary<T>(op_), g.data_ptr(), px, py, gx.data_ptr(), g.numel());
+      return {gx};
+    }
     if constexpr (std::is_same_v<T, double> && std::is_same_v<Op, ops::Tanh>) {
       tanh_backward_loop(g.data(), py, gx.data(), g.numel());
     } else {
@@ -141,6 +164,13 @@ class PowScalarBackward final : public Node<T> {
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
     if (e_ == 0.0) return {zeros_like(g)};  // pow_backward's zeros, even at x = 0 or a NaN g
     const Tensor<T>& x = this->saved(0);
+    if (detail::on_device(g)) {
+      Tensor<T> gx = empty<T>(g.shape(), g.device());
+      const T* unread_y = nullptr;
+      cuda::unary_grad(cuda::Unary<T>::pow_exponent(e_), g.data_ptr(), x.data_ptr(), unread_y, gx.data_ptr(),
+                       g.numel());
+      return {gx};
+    }
     return ops::with_pow_grad<T>(e_, [&](auto entry) {
       Tensor<T> gx = empty<T>(g.shape(), g.device());
       unary_grad_loop<T, decltype(entry), true, false>(entry, g.data(), x.data(), nullptr, gx.data(), g.numel());
@@ -181,6 +211,7 @@ class BinaryBackward final : public Node<T> {
  private:
   template <int Which>
   Tensor<T> operand_grad(const Tensor<T>& g) const {
+    if (detail::on_device(g)) return device_operand_grad(Which, g);
     auto grad = [](T gi, T a, T b, T y) {
       return Which == 0 ? Op{}.grad_a(gi, a, b, y) : Op{}.grad_b(gi, a, b, y);
     };
@@ -191,6 +222,18 @@ class BinaryBackward final : public Node<T> {
     } else {
       return map_broadcast([grad](T gi) { return grad(gi, T(0), T(0), T(0)); }, g);
     }
+  }
+
+  /// operand_grad on the device: one kernel-table pass over g's shape. An operand the entry's
+  /// gradient does not read is given as g (read through valid memory, its values unused).
+  Tensor<T> device_operand_grad(int which, const Tensor<T>& g) const {
+    Tensor<T> out = empty<T>(g.shape(), g.device());
+    const cuda::Operand<T> unread = detail::device_operand(g);
+    const cuda::Operand<T> a = Op::saves_input ? detail::device_operand(this->saved(0)) : unread;
+    const cuda::Operand<T> b = Op::saves_input ? detail::device_operand(this->saved(1)) : unread;
+    const T* y = Op::saves_output ? this->saved(Op::saves_input ? 2 : 0).data_ptr() : nullptr;
+    cuda::binary_grad(ops::code_of_v<Op>, which, g.data_ptr(), a, b, y, out.data_ptr(), g.shape());
+    return out;
   }
 
   Shape a_shape_, b_shape_;
@@ -216,6 +259,12 @@ Tensor<T> sum_dim_raw(const Tensor<T>& a, int d, bool keepdim) {
   if (!s.empty()) {
     if (keepdim) out_shape[d] = 1;
     else out_shape.erase(out_shape.begin() + d);
+  }
+  if (detail::on_device(a)) {
+    Tensor<T> out = empty<T>(out_shape, a.device());
+    if (s.empty()) cuda::copy(out.data_ptr(), a.data_ptr(), 1);  // a 0-d tensor sums to itself
+    else cuda::sum_dim(a.data_ptr(), s, d, out.data_ptr());
+    return out;
   }
   Tensor<T> out = zeros<T>(out_shape, a.device());
   const T* in = a.data();
@@ -253,6 +302,12 @@ class SumBackward final : public Node<T> {  // also mean (divisor n)
     // sum: grad.expand(sizes); mean: grad.expand(sizes) / n, a division as PyTorch's
     // mean_backward does (g * (1/n) rounds differently), in the same pass as the copy.
     Tensor<T> out = empty<T>(input_shape_, g.device());
+    if (detail::on_device(g)) {  // v / 1 is v, bit for bit (signed zeros and NaNs too)
+      const Tensor<T> n = full<T>({}, divisor_, g.device());
+      cuda::binary(ops::Code::Div, detail::device_operand(gg), detail::device_operand(n), out.data_ptr(),
+                   input_shape_);
+      return {out};
+    }
     T* o = out.data();
     if (divisor_ == T(1)) {
       broadcast_binary(o, input_shape_, gg.data(), gg.shape(), o, input_shape_, [](T, T v) { return v; });
@@ -285,6 +340,11 @@ class MatmulBackward final : public Node<T> {
     const Tensor<T>& a = this->saved(0);
     const Tensor<T>& b = this->saved(1);
     Tensor<T> ga, gb;
+    if (detail::on_device(g)) {
+      if (this->needs_input_grad(0)) ga = g.matmul(b.t());
+      if (this->needs_input_grad(1)) gb = a.t().matmul(g);
+      return {ga, gb};
+    }
     if (this->needs_input_grad(0)) {
       ga = empty<T>(a.shape(), a.device());
       ga.matrix().noalias() = g.matrix() * b.matrix().transpose();
@@ -306,6 +366,26 @@ class TransposeBackward final : public Node<T> {
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override { return {g.t()}; }
 };
 
+
+/// x.pow(e) elementwise, its kernel chosen once for the whole tensor (on the device as well).
+template <class T>
+Tensor<T> map_pow(const Tensor<T>& a, double exponent) {
+  Tensor<T> out = empty<T>(a.shape(), a.device());
+  if (detail::on_device(a)) {
+    cuda::unary(cuda::Unary<T>::pow_exponent(exponent), a.data_ptr(), out.data_ptr(), a.numel());
+    return out;
+  }
+  ops::with_pow_kernel<T>(exponent, [&a, &out](auto kernel) { detail::unary(a.data(), out.data(), a.numel(), kernel); });
+  return out;
+}
+
+/// The sum of all elements of \p a, wherever it lives (the device sums in another order).
+template <class T>
+T sum_all(const Tensor<T>& a) {
+  if (a.numel() == 0) return T(0);
+  return detail::on_device(a) ? cuda::sum(a.data_ptr(), a.numel()) : a.array().sum();
+}
+
 }  // namespace
 
 // -------------------------------------------------------------------- members
@@ -322,11 +402,7 @@ Tensor<T> eager_binary(const Tensor<T>& a, const Tensor<T>& b) {
 
 template <class T>
 Tensor<T> eager_pow(const Tensor<T>& a, double exponent) {
-  Tensor<T> y = ops::with_pow_kernel<T>(exponent, [&a](auto kernel) {
-    Tensor<T> out = empty<T>(a.shape(), a.device());
-    detail::unary(a.data(), out.data(), a.numel(), kernel);
-    return out;
-  });
+  Tensor<T> y = map_pow(a, exponent);
   if (!autograd::any_requires_grad<T>({&a})) return y;
   return autograd::record<T>(y, std::make_shared<PowScalarBackward<T>>(a, exponent), {&a});
 }
@@ -339,7 +415,7 @@ Tensor<T> Tensor<T>::pow(const Tensor& exponent) const {
 
 template <class T>
 Tensor<T> Tensor<T>::sum() const {
-  Tensor<T> out = scalar_tensor<T>(numel() ? array().sum() : T(0), device());
+  Tensor<T> out = scalar_tensor<T>(sum_all(*this), device());
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(out, std::make_shared<SumBackward<T>>(shape(), -1, false, T(1), "SumBackward0"), {this});
 }
@@ -355,7 +431,7 @@ Tensor<T> Tensor<T>::sum(std::int64_t dim, bool keepdim) const {
 template <class T>
 Tensor<T> Tensor<T>::mean() const {
   const std::int64_t n = numel();
-  Tensor<T> out = scalar_tensor<T>(n ? array().sum() / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN(), device());
+  Tensor<T> out = scalar_tensor<T>(n ? sum_all(*this) / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN(), device());
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(
       out, std::make_shared<SumBackward<T>>(shape(), -1, false, static_cast<T>(n), "MeanBackward0"), {this});
@@ -366,7 +442,7 @@ Tensor<T> Tensor<T>::mean(std::int64_t dim, bool keepdim) const {
   const int d = wrap_dim(dim, this->dim());
   const std::int64_t n = this->dim() == 0 ? 1 : shape()[d];
   Tensor<T> out = sum_dim_raw(*this, d, keepdim);
-  out.array() /= static_cast<T>(n);
+  out /= static_cast<T>(n);
   if (!autograd::any_requires_grad<T>({this})) return out;
   return autograd::record<T>(
       out, std::make_shared<SumBackward<T>>(shape(), d, keepdim, static_cast<T>(n), "MeanBackward1"), {this});
@@ -389,10 +465,12 @@ template <class T>
 Tensor<T> Tensor<T>::matmul(const Tensor& other) const {
   EIGRAD_CHECK(dim() == 2 && other.dim() == 2 && shape()[1] == other.shape()[0], ShapeError, "matmul: shapes ",
                to_string(shape()), " and ", to_string(other.shape()), " cannot be multiplied (need [m, k] and [k, n])");
-  EIGRAD_CHECK(device() == other.device(), DeviceError, "matmul: operands on ", device().str(), " and ",
-               other.device().str());
+  detail::check_same_device("matmul", *this, other);
   Tensor<T> out = empty<T>({shape()[0], other.shape()[1]}, device());
-  out.matrix().noalias() = matrix() * other.matrix();
+  if (detail::on_device(out))
+    cuda::matmul(data_ptr(), other.data_ptr(), out.data_ptr(), shape()[0], shape()[1], other.shape()[1]);
+  else
+    out.matrix().noalias() = matrix() * other.matrix();
   if (!autograd::any_requires_grad<T>({this, &other})) return out;
   return autograd::record<T>(out, std::make_shared<MatmulBackward<T>>(*this, other), {this, &other});
 }
@@ -402,7 +480,8 @@ Tensor<T> Tensor<T>::t() const {
   if (dim() < 2) return *this;
   EIGRAD_CHECK(dim() == 2, ShapeError, "t() needs a tensor of rank <= 2, got shape ", to_string(shape()));
   Tensor<T> out = empty<T>({shape()[1], shape()[0]}, device());
-  out.matrix() = matrix().transpose();
+  if (detail::on_device(out)) cuda::transpose(data_ptr(), out.data_ptr(), shape()[0], shape()[1]);
+  else out.matrix() = matrix().transpose();
   return autograd::record<T>(out, std::make_shared<TransposeBackward<T>>(), {this});
 }
 

@@ -21,6 +21,7 @@ class TakeBackward final : public Node<T> {
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
+    if (g.is_cuda()) return {backward(g.cpu()).front().to(g.device())};  // no kernel: on a host copy
     Tensor<T> out = zeros<T>(input_shape_, g.device());
     T* o = out.data();
     const T* pg = g.data();
@@ -39,6 +40,8 @@ class TakeBackward final : public Node<T> {
 template <class T>
 Tensor<T> take_positions(const Tensor<T>& a, const Shape& shape, std::vector<std::int64_t> positions,
                          const char* name) {
+  if (a.is_cuda())  // no kernel-table entry: on a host copy, recorded through to()
+    return take_positions(a.cpu(), shape, std::move(positions), name).to(a.device());
   Tensor<T> out = empty<T>(shape, a.device());
   const T* in = a.data();
   T* o = out.data();

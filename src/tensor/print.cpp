@@ -162,7 +162,8 @@ std::ostream& operator<<(std::ostream& os, const Tensor<T>& t) {
       suffixes.push_back(size + (t.dim() == 1 ? ",)" : ")"));
     }
   } else {
-    std::vector<double> values(t.data(), t.data() + t.numel());
+    const std::vector<T> elements = t.to_vector();  // copied from the device when there
+    std::vector<double> values(elements.begin(), elements.end());
     const bool summarize = t.numel() > kThreshold;
     std::vector<double> shown;
     summarized_values(values.data(), t.shape(), 0, 0, summarize, shown);
@@ -196,8 +197,9 @@ template std::ostream& operator<< <double>(std::ostream&, const Tensor<double>&)
 template <class T>
 bool allclose(const Tensor<T>& a, const Tensor<T>& b, double rtol, double atol) {
   if (a.shape() != b.shape()) return false;
-  for (std::int64_t i = 0; i < a.numel(); ++i) {
-    const double x = a.data()[i], y = b.data()[i];
+  const std::vector<T> av = a.to_vector(), bv = b.to_vector();  // any devices
+  for (std::size_t i = 0; i < av.size(); ++i) {
+    const double x = av[i], y = bv[i];
     if (!(std::abs(x - y) <= atol + rtol * std::abs(y))) return false;
   }
   return true;

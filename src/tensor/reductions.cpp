@@ -13,6 +13,7 @@
 #include "eigrad/tensor/compare.hpp"
 #include "eigrad/tensor/factories.hpp"
 #include "eigrad/tensor/operators.hpp"
+#include "../detail/device.hpp"
 #include "positions.hpp"
 
 namespace eigrad {
@@ -138,6 +139,10 @@ void select_along(const Tensor<T>& a, int d, Tensor<T>& values, Tensor<T>& indic
 
 template <bool Larger, class T>
 std::pair<Tensor<T>, Tensor<T>> max_min_dim(const Tensor<T>& a, std::int64_t dim, bool keepdim) {
+  if (detail::on_device(a)) {  // no kernel-table entry: on host copies (recorded through to())
+    auto [values, indices] = max_min_dim<Larger>(a.cpu(), dim, keepdim);
+    return {values.to(a.device()), indices.to(a.device())};
+  }
   const int d = wrap_dim(dim, a.dim());
   const Shape keep = reduced_shape(a.shape(), d, true);
   Tensor<T> values = empty<T>(keep, a.device()), indices = empty<T>(keep, a.device());
@@ -152,6 +157,8 @@ std::pair<Tensor<T>, Tensor<T>> max_min_dim(const Tensor<T>& a, std::int64_t dim
 /// result (NaN ones when it is NaN), as PyTorch's evenly_distribute_backward.
 template <bool Larger, class T>
 Tensor<T> max_min_all(const Tensor<T>& a) {
+  if (detail::on_device(a))
+    return detail::on_host(a.device(), [](const Tensor<T>& x) { return max_min_all<Larger>(x); }, a);
   EIGRAD_CHECK(a.numel() > 0, ValueError, Larger ? "max" : "min",
                "(): expected a non-empty tensor (the reduction has no identity)");
   Tensor<T> values = empty<T>({1}, a.device()), indices = empty<T>({1}, a.device());
@@ -275,6 +282,8 @@ Tensor<T> Tensor<T>::mean(const std::vector<std::int64_t>& dims, bool keepdim) c
 
 template <class T>
 Tensor<T> Tensor<T>::prod(std::int64_t dim, bool keepdim) const {
+  if (detail::on_device(*this))
+    return detail::on_host(device(), [dim, keepdim](const Tensor& x) { return x.prod(dim, keepdim); }, *this);
   const int d = wrap_dim(dim, this->dim());
   const Along s(shape(), d);
   const Shape keep = reduced_shape(shape(), d, true);

@@ -320,6 +320,11 @@ Tensor<T> cat(const std::vector<Tensor<T>>& tensors, std::int64_t dim) {
     sizes.push_back(t.shape()[d]);
     out_shape[d] += t.shape()[d];
   }
+  if (first.is_cuda()) {  // no kernel-table entry: joined on the host, recorded through to()
+    std::vector<Tensor<T>> host;
+    for (const Tensor<T>& t : tensors) host.push_back(t.cpu());
+    return cat(host, d).to(first.device());
+  }
   std::int64_t outer = 1, inner = 1;
   for (int k = 0; k < d; ++k) outer *= out_shape[k];
   for (int k = d + 1; k < first.dim(); ++k) inner *= out_shape[k];
@@ -377,7 +382,8 @@ Tensor<T> gather(const Tensor<T>& input, std::int64_t dim, const Tensor<T>& inde
   std::vector<std::int64_t> positions;
   positions.reserve(static_cast<std::size_t>(index.numel()));
   const StridedView over_index = whole(index.shape());
-  const T* idx = index.data();
+  const Tensor<T> host_index = index.is_cuda() ? index.cpu() : index;
+  const T* idx = host_index.data();
   std::vector<std::int64_t> at(static_cast<std::size_t>(index.dim()), 0);
   walk(over_index, [&](std::int64_t i, std::int64_t) {
     std::int64_t rest = i, pos = 0;
@@ -402,6 +408,8 @@ template <class U>
 Tensor<U> Tensor<T>::to() const {
   if constexpr (std::is_same_v<T, U>) {
     return *this;
+  } else if (is_cuda()) {  // converted on the host, recorded through both copies
+    return cpu().template to<U>().to(device());
   } else {
     Tensor<U> out = empty<U>(shape(), device());
     out.array() = array().template cast<U>();

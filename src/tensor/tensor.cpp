@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../detail/device.hpp"
 #include "../detail/kernels.hpp"
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/autograd/node.hpp"
@@ -43,6 +44,32 @@ class ReshapeBackward final : public Node<T> {
   Shape input_shape_;
   const char* name_;
 };
+
+/// The gradient of a copy to another device is copied back to the source's device.
+template <class T>
+class ToCopyBackward final : public Node<T> {
+ public:
+  explicit ToCopyBackward(Device source) : source_(source) {}
+  std::string name() const override { return "ToCopyBackward0"; }
+
+ protected:
+  std::vector<Tensor<T>> backward(const Tensor<T>& g) override { return {g.detach().to(source_)}; }
+
+ private:
+  Device source_;
+};
+
+/// The elements of \p src copied into \p dst (same element count, any devices).
+template <class T>
+void copy_elements(const Tensor<T>& dst, const Tensor<T>& src) {
+  const std::int64_t n = src.numel();
+  if (n == 0) return;  // an empty tensor's pointer may be null
+  const bool from_device = detail::on_device(src), to_device = detail::on_device(dst);
+  if (from_device && to_device) cuda::copy(dst.data_ptr(), src.data_ptr(), n);
+  else if (to_device) cuda::copy_from_host(dst.data_ptr(), src.data_ptr(), n);
+  else if (from_device) cuda::copy_to_host(dst.data_ptr(), src.data_ptr(), n);
+  else std::memmove(dst.data_ptr(), src.data_ptr(), sizeof(T) * n);
+}
 
 template <class T>
 class CloneBackward final : public Node<T> {
@@ -133,13 +160,25 @@ std::int64_t Tensor<T>::storage_offset() const {
 template <class T>
 T* Tensor<T>::data() const {
   check_defined("data()");
+  EIGRAD_CHECK(!impl()->storage.device().is_cuda(), DeviceError, "data() of a tensor of shape ",
+               to_string(impl()->shape), " on ", impl()->storage.device().str(),
+               ": the host cannot read device memory; copy it with cpu() first (data_ptr() is the device pointer)");
+  return impl()->storage.data() + impl()->offset;
+}
+
+template <class T>
+T* Tensor<T>::data_ptr() const {
+  check_defined("data_ptr()");
   return impl()->storage.data() + impl()->offset;
 }
 
 template <class T>
 T Tensor<T>::item() const {
   EIGRAD_CHECK(numel() == 1, ValueError, "item() needs a tensor with one element, got shape ", to_string(shape()));
-  return data()[0];
+  if (!is_cuda()) return data()[0];
+  T value;
+  cuda::copy_to_host(&value, data_ptr(), 1);
+  return value;
 }
 
 template <class T>
@@ -155,7 +194,10 @@ typename Tensor<T>::MatrixMap Tensor<T>::matrix() const {
 
 template <class T>
 std::vector<T> Tensor<T>::to_vector() const {
-  return std::vector<T>(data(), data() + numel());
+  if (!is_cuda()) return std::vector<T>(data(), data() + numel());
+  std::vector<T> host(static_cast<std::size_t>(numel()));
+  if (!host.empty()) cuda::copy_to_host(host.data(), data_ptr(), numel());
+  return host;
 }
 
 // -------------------------------------------------------------------- autograd state
@@ -258,7 +300,7 @@ void Tensor<T>::mark_modified() const {
 template <class T>
 Tensor<T> Tensor<T>::clone() const {
   Tensor out = empty<T>(shape(), device());
-  std::copy(data(), data() + numel(), out.data());
+  copy_elements(out, *this);
   return autograd::record<T>(out, std::make_shared<CloneBackward<T>>(), {this});
 }
 
@@ -322,8 +364,9 @@ template <class T>
 Tensor<T> Tensor<T>::to(const Device& target) const {
   check_defined("to()");
   if (target == device()) return *this;
-  check_device_available(target);
-  EIGRAD_FAIL(DeviceError, "no copy path from ", device().str(), " to ", target.str());
+  Tensor out = empty<T>(shape(), target);
+  copy_elements(out, *this);
+  return autograd::record<T>(out, std::make_shared<ToCopyBackward<T>>(device()), {this});
 }
 
 // -------------------------------------------------------------------- in place
@@ -333,7 +376,8 @@ Tensor<T>& Tensor<T>::zero_() { return fill_(T(0)); }
 template <class T>
 Tensor<T>& Tensor<T>::fill_(T value) {
   check_inplace("fill_");
-  std::fill(data(), data() + numel(), value);
+  if (is_cuda()) cuda::fill(data_ptr(), numel(), value);
+  else std::fill(data(), data() + numel(), value);
   return *this;
 }
 
@@ -343,7 +387,9 @@ Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
   EIGRAD_CHECK(broadcast_shapes(shape(), src.shape()) == shape(), ShapeError, "copy_: source of shape ",
                to_string(src.shape()), " does not broadcast to the destination shape ", to_string(shape()));
   if (src.numel() == numel()) {
-    if (numel() != 0) std::memmove(data(), src.data(), sizeof(T) * numel());  // an empty data() may be null
+    copy_elements(*this, src);
+  } else if (is_cuda() || src.is_cuda()) {
+    copy_elements(*this, src.detach().cpu().expand(shape()));  // broadcast on the host, one copy over
   } else {
     detail::broadcast_binary(data(), shape(), src.data(), src.shape(), data(), shape(),
                              [](T, T s) { return s; });
@@ -354,28 +400,57 @@ Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
 template <class T>
 Tensor<T>& Tensor<T>::uniform_(T from, T to) {
   check_inplace("uniform_");
+  // Drawn on the host and copied, so a seed gives the same numbers on every device.
+  const Tensor host = is_cuda() ? empty<T>(shape()) : *this;
   auto& g = default_generator();
-  for (T* p = data(), *e = p + numel(); p != e; ++p)
+  for (T* p = host.data(), *e = p + numel(); p != e; ++p)
     *p = static_cast<T>(from + (to - from) * g.uniform());
+  if (is_cuda()) copy_elements(*this, host);
   return *this;
 }
 
 template <class T>
 Tensor<T>& Tensor<T>::normal_(T mean, T stddev) {
   check_inplace("normal_");
+  const Tensor host = is_cuda() ? empty<T>(shape()) : *this;  // drawn on the host, as uniform_
   auto& g = default_generator();
-  for (T* p = data(), *e = p + numel(); p != e; ++p) *p = static_cast<T>(mean + stddev * g.normal());
+  for (T* p = host.data(), *e = p + numel(); p != e; ++p) *p = static_cast<T>(mean + stddev * g.normal());
+  if (is_cuda()) copy_elements(*this, host);
   return *this;
 }
 
 namespace {
+/// self = self OP other in place, OP the op table's entry \p code on the device and \p f on
+/// the CPU (the same arithmetic).
 template <class T, class F>
-Tensor<T>& inplace_binary(Tensor<T>& self, const Tensor<T>& other, const char* what, F f) {
+Tensor<T>& inplace_binary(Tensor<T>& self, const Tensor<T>& other, const char* what, ops::Code code, F f) {
   EIGRAD_CHECK(broadcast_shapes(self.shape(), other.shape()) == self.shape(), ShapeError, what,
                ": operand of shape ", to_string(other.shape()), " does not broadcast to the destination shape ",
                to_string(self.shape()));
+  detail::check_same_device(what, self, other);
+  if (detail::on_device(self)) {
+    cuda::binary(code, detail::device_operand(self), detail::device_operand(other), self.data_ptr(), self.shape());
+    return self;
+  }
   detail::broadcast_binary(self.data(), self.shape(), other.data(), other.shape(), self.data(),
                            self.shape(), f);
+  return self;
+}
+
+/// self = self OP value in place, OP the op table's tensor-and-scalar entry \p code.
+template <class T>
+Tensor<T>& inplace_scalar(Tensor<T>& self, T value, ops::Code code) {
+  if (detail::on_device(self)) {
+    cuda::unary(cuda::Unary<T>::with_scalar(code, value), self.data_ptr(), self.data_ptr(), self.numel());
+    return self;
+  }
+  auto a = self.array();
+  switch (code) {
+    case ops::Code::AddScalar: a += value; break;
+    case ops::Code::SubScalar: a -= value; break;
+    case ops::Code::MulScalar: a *= value; break;
+    default: a /= value; break;
+  }
   return self;
 }
 }  // namespace
@@ -383,51 +458,53 @@ Tensor<T>& inplace_binary(Tensor<T>& self, const Tensor<T>& other, const char* w
 template <class T>
 Tensor<T>& Tensor<T>::operator+=(const Tensor& o) {
   check_inplace("+=");
-  return inplace_binary(*this, o, "+=", [](T a, T b) { return a + b; });
+  return inplace_binary(*this, o, "+=", ops::Code::Add, [](T a, T b) { return a + b; });
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator-=(const Tensor& o) {
   check_inplace("-=");
-  return inplace_binary(*this, o, "-=", [](T a, T b) { return a - b; });
+  return inplace_binary(*this, o, "-=", ops::Code::Sub, [](T a, T b) { return a - b; });
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator*=(const Tensor& o) {
   check_inplace("*=");
-  return inplace_binary(*this, o, "*=", [](T a, T b) { return a * b; });
+  return inplace_binary(*this, o, "*=", ops::Code::Mul, [](T a, T b) { return a * b; });
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator/=(const Tensor& o) {
   check_inplace("/=");
-  return inplace_binary(*this, o, "/=", [](T a, T b) { return a / b; });
+  return inplace_binary(*this, o, "/=", ops::Code::Div, [](T a, T b) { return a / b; });
 }
 template <class T>
 Tensor<T>& Tensor<T>::add_(const Tensor& o, T alpha) {
   check_inplace("add_");
-  return inplace_binary(*this, o, "add_", [alpha](T a, T b) { return a + alpha * b; });
+  if (detail::on_device(*this)) {  // alpha * b then a + that: the CPU's two roundings
+    detail::check_same_device("add_", *this, o);
+    Tensor<T> scaled = detail::empty_on(o, o.shape());
+    cuda::unary(cuda::Unary<T>::with_scalar(ops::Code::MulScalar, alpha), o.data_ptr(), scaled.data_ptr(), o.numel());
+    return inplace_binary(*this, scaled, "add_", ops::Code::Add, [](T a, T b) { return a + b; });
+  }
+  return inplace_binary(*this, o, "add_", ops::Code::Add, [alpha](T a, T b) { return a + alpha * b; });
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator+=(T v) {
   check_inplace("+=");
-  array() += v;
-  return *this;
+  return inplace_scalar(*this, v, ops::Code::AddScalar);
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator-=(T v) {
   check_inplace("-=");
-  array() -= v;
-  return *this;
+  return inplace_scalar(*this, v, ops::Code::SubScalar);
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator*=(T v) {
   check_inplace("*=");
-  array() *= v;
-  return *this;
+  return inplace_scalar(*this, v, ops::Code::MulScalar);
 }
 template <class T>
 Tensor<T>& Tensor<T>::operator/=(T v) {
   check_inplace("/=");
-  array() /= v;
-  return *this;
+  return inplace_scalar(*this, v, ops::Code::DivScalar);
 }
 
 template class Tensor<float>;

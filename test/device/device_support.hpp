@@ -2,6 +2,7 @@
 // Shared by the device suite: device buffers filled from and read back to host vectors, test
 // data, and the comparisons (bit for bit where the device runs the CPU's functors, within a
 // tolerance where it sums in another order).
+#include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
@@ -32,6 +33,22 @@ struct SkipWithoutDevice {
   }
 };
 BOOST_TEST_GLOBAL_FIXTURE(SkipWithoutDevice);
+
+/// The element types every device test runs in.
+using Dtypes = boost::mpl::list<float, double>;
+
+/// A predicate for BOOST_CHECK_EXCEPTION: the error's message names every one of \p parts.
+inline auto mentions(std::vector<std::string> parts) {
+  return [parts](const Error& e) {
+    const std::string what = e.what();
+    for (const auto& p : parts)
+      if (what.find(p) == std::string::npos) {
+        BOOST_TEST_MESSAGE("message '" << what << "' lacks '" << p << "'");
+        return false;
+      }
+    return true;
+  };
+}
 
 /// A device buffer (Storage on cuda:0) with host copies in and out.
 template <class T>

@@ -24,6 +24,9 @@ void fill(T* out, std::int64_t n, T value);
 /// dst[i] = src[i] for i < n (device to device).
 template <class T>
 void copy(T* dst, const T* src, std::int64_t n);
+/// out (cols × rows) = the transpose of in (rows × cols), both row-major.
+template <class T>
+void transpose(const T* in, T* out, std::int64_t rows, std::int64_t cols);
 
 // ---------------------------------------------------------------- elementwise
 

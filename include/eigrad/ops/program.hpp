@@ -34,6 +34,55 @@ enum class Code : std::uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,
 };
 
+/// The op code of op table entry \p Op (every one- and two-operand entry; x.pow(e) is
+/// PowScalarRuntime's, which carries its exponent). Undefined for other types.
+template <class Op>
+struct code_of;
+/// code_of<Op>::value.
+template <class Op>
+inline constexpr Code code_of_v = code_of<Op>::value;
+
+/// \cond
+#define EIGRAD_OP_CODE(Entry, CodeName) \
+  template <>                          \
+  struct code_of<Entry> {              \
+    static constexpr Code value = Code::CodeName; \
+  };
+#define EIGRAD_OP_CODE_T(Entry, CodeName) \
+  template <class T>                     \
+  struct code_of<Entry<T>> {             \
+    static constexpr Code value = Code::CodeName; \
+  };
+EIGRAD_OP_CODE(Neg, Neg)
+EIGRAD_OP_CODE(Sin, Sin)
+EIGRAD_OP_CODE(Cos, Cos)
+EIGRAD_OP_CODE(Exp, Exp)
+EIGRAD_OP_CODE(Log, Log)
+EIGRAD_OP_CODE(Sqrt, Sqrt)
+EIGRAD_OP_CODE(Abs, Abs)
+EIGRAD_OP_CODE(Tanh, Tanh)
+EIGRAD_OP_CODE(Sigmoid, Sigmoid)
+EIGRAD_OP_CODE(Relu, Relu)
+EIGRAD_OP_CODE_T(AddScalar, AddScalar)
+EIGRAD_OP_CODE_T(SubScalar, SubScalar)
+EIGRAD_OP_CODE_T(RSubScalar, RSubScalar)
+EIGRAD_OP_CODE_T(MulScalar, MulScalar)
+EIGRAD_OP_CODE_T(DivScalar, DivScalar)
+EIGRAD_OP_CODE_T(RDivScalar, RDivScalar)
+EIGRAD_OP_CODE_T(PowScalarBase, PowScalarBase)
+EIGRAD_OP_CODE_T(Clamp, Clamp)
+EIGRAD_OP_CODE_T(PowScalarRuntime, PowScalar)
+EIGRAD_OP_CODE(Add, Add)
+EIGRAD_OP_CODE(Sub, Sub)
+EIGRAD_OP_CODE(Mul, Mul)
+EIGRAD_OP_CODE(Div, Div)
+EIGRAD_OP_CODE(Pow, Pow)
+EIGRAD_OP_CODE(Maximum, Maximum)
+EIGRAD_OP_CODE(Minimum, Minimum)
+#undef EIGRAD_OP_CODE
+#undef EIGRAD_OP_CODE_T
+/// \endcond
+
 /// True for the codes whose value reads two earlier values.
 EIGRAD_HOST_DEVICE constexpr bool is_binary(Code c) { return c >= Code::Add; }
 /// True for the codes that read no earlier value.

@@ -121,8 +121,14 @@ class Tensor {
   const Storage<T>& storage() const;
   /// Offset of the first element in storage().
   std::int64_t storage_offset() const;
-  /// Pointer to the first element (contiguous row-major).
+  /// True when the data lives on a CUDA device.
+  bool is_cuda() const { return device().is_cuda(); }
+  /// Pointer to the first element (contiguous row-major) of a CPU tensor. DeviceError on a
+  /// "cuda" tensor, whose elements the host cannot read: copy it with cpu() first, or use
+  /// data_ptr() to hand its memory to a device kernel.
   T* data() const;
+  /// Pointer to the first element on the tensor's own device (a device pointer on "cuda").
+  T* data_ptr() const;
   /// The single value of a one-element tensor; throws ValueError otherwise.
   T item() const;
   /// item() converted to \p U (as LibTorch's `item<U>()`).
@@ -185,8 +191,11 @@ class Tensor {
   Tensor squeeze(std::int64_t dim) const;
   /// Merges dimensions \p start_dim .. \p end_dim into one.
   Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
-  /// Copies to \p device (returns *this when already there). DeviceError if not built.
+  /// Copies to \p device (returns *this when already there); recorded, so the gradient flows
+  /// back to this tensor's device. DeviceError when \p device is not in this build.
   Tensor to(const Device& device) const;
+  /// Same as to(Device::cpu()).
+  Tensor cpu() const { return to(Device::cpu()); }
   /// Makes this tensor (and every handle of it) use \p data's storage, shape and device,
   /// keeping its own autograd identity: as PyTorch's `param.data = data`, which
   /// Module::to() uses to move parameters without replacing them.
