@@ -567,6 +567,15 @@ Tensor<T> device_operand(const Tensor<T>& t, const Device& device) {
   return t.detach().to(device);
 }
 
+/// A 0-d tensor on \p device holding \p value, copied from the host (no kernel launch: a
+/// statement stays one launch each way).
+template <class T>
+Tensor<T> device_scalar(T value, const Device& device) {
+  Tensor<T> t = empty<T>({}, device);
+  cuda::copy_from_host(t.data_ptr(), &value, 1);
+  return t;
+}
+
 /// Whether an operand of \p numel elements is read as one value broadcast over \p n elements
 /// (as the CPU evaluators read it).
 inline bool broadcast_operand(std::int64_t numel, std::int64_t n) { return !(numel == n && n != 1); }
@@ -723,7 +732,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
       const ops::Program<T> program = lower_statement(*expr_, numbers, wants.data());
       // mean: grad.expand(sizes) / numel, the division in T on the host as the CPU path does it
       const Tensor<T> adjoint_out =
-          reduction_ == Reduction::Mean ? scalar_tensor<T>(g.item() / static_cast<T>(n), device_) : g;
+          reduction_ == Reduction::Mean ? device_scalar<T>(g.item() / static_cast<T>(n), device_) : g;
       cuda::run_backward(program, leaves.data(), n,
                          cuda::ProgramLeaf<T>{adjoint_out.data_ptr(), reduction_ != Reduction::None, nullptr});
     }
@@ -838,7 +847,7 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
       run_on_device(e, *device, out.data_ptr(), false);
     } else {
       const T s = run_on_device(e, *device, static_cast<T*>(nullptr), true);
-      out = scalar_tensor<T>(
+      out = device_scalar<T>(
           reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
           *device);
     }

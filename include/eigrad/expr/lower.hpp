@@ -6,7 +6,7 @@
 ///
 /// Each expression type appends itself to the program: a tensor operand (a Leaf, or a
 /// subexpression evaluated before) reads a program leaf, numbered by tensor identity as the
-/// fused node keeps its leaves; an op-table entry appends its op code (program_code) with the
+/// fused node keeps its leaves; an op-table entry appends its op code (ops::code_of) with the
 /// scalars it holds. A statement larger than the program's fixed limits is first cut: the
 /// biggest subtrees are evaluated on their own (fit_program) until the rest fits.
 #include <array>
@@ -31,51 +31,6 @@ class Binary;
 
 namespace detail {
 
-/// The op code of op-table entry \p Op in an ops::Program (undefined for other types).
-template <class Op>
-struct program_code;
-
-/// \cond PROGRAM_CODES
-#define EIGRAD_PROGRAM_CODE(Entry)                         \
-  template <>                                              \
-  struct program_code<ops::Entry> {                        \
-    static constexpr ops::Code value = ops::Code::Entry;   \
-  };
-#define EIGRAD_PROGRAM_CODE_OF_T(Entry, Name)              \
-  template <class T>                                       \
-  struct program_code<ops::Entry<T>> {                     \
-    static constexpr ops::Code value = ops::Code::Name;    \
-  };
-EIGRAD_PROGRAM_CODE(Neg)
-EIGRAD_PROGRAM_CODE(Sin)
-EIGRAD_PROGRAM_CODE(Cos)
-EIGRAD_PROGRAM_CODE(Exp)
-EIGRAD_PROGRAM_CODE(Log)
-EIGRAD_PROGRAM_CODE(Sqrt)
-EIGRAD_PROGRAM_CODE(Abs)
-EIGRAD_PROGRAM_CODE(Tanh)
-EIGRAD_PROGRAM_CODE(Sigmoid)
-EIGRAD_PROGRAM_CODE(Relu)
-EIGRAD_PROGRAM_CODE(Add)
-EIGRAD_PROGRAM_CODE(Sub)
-EIGRAD_PROGRAM_CODE(Mul)
-EIGRAD_PROGRAM_CODE(Div)
-EIGRAD_PROGRAM_CODE(Pow)
-EIGRAD_PROGRAM_CODE(Maximum)
-EIGRAD_PROGRAM_CODE(Minimum)
-EIGRAD_PROGRAM_CODE_OF_T(AddScalar, AddScalar)
-EIGRAD_PROGRAM_CODE_OF_T(SubScalar, SubScalar)
-EIGRAD_PROGRAM_CODE_OF_T(RSubScalar, RSubScalar)
-EIGRAD_PROGRAM_CODE_OF_T(MulScalar, MulScalar)
-EIGRAD_PROGRAM_CODE_OF_T(DivScalar, DivScalar)
-EIGRAD_PROGRAM_CODE_OF_T(RDivScalar, RDivScalar)
-EIGRAD_PROGRAM_CODE_OF_T(PowScalarBase, PowScalarBase)
-EIGRAD_PROGRAM_CODE_OF_T(Clamp, Clamp)
-EIGRAD_PROGRAM_CODE_OF_T(PowScalarRuntime, PowScalar)
-#undef EIGRAD_PROGRAM_CODE_OF_T
-#undef EIGRAD_PROGRAM_CODE
-/// \endcond
-
 /// Scalar parameters op code \p c takes in a program.
 constexpr int program_params(ops::Code c) {
   if (c >= ops::Code::AddScalar && c <= ops::Code::RDivScalar) return 1;
@@ -86,7 +41,7 @@ constexpr int program_params(ops::Code c) {
 /// Appends the one-operand entry \p op of value \p a to \p p with the scalars it holds.
 template <class T, class Op>
 int append_entry(ops::Program<T>& p, const Op& op, int a) {
-  constexpr ops::Code c = program_code<Op>::value;
+  constexpr ops::Code c = ops::code_of_v<Op>;
   if constexpr (c <= ops::Code::Relu) {
     return p.unary(c, a);
   } else if constexpr (c <= ops::Code::RDivScalar) {
@@ -158,7 +113,7 @@ void measure(const Unary<Op, A>& e, ProgramSize<typename A::Scalar>& s) {
   if (e.evaluated()) return s.read(e.as_tensor().id());
   measure(e.operand(), s);
   s.instructions += 1;
-  s.params += program_params(program_code<Op>::value);
+  s.params += program_params(ops::code_of_v<Op>);
 }
 /// Adds what \p e needs to \p s.
 template <class Op, class A, class B>
@@ -251,7 +206,7 @@ int lower(const Binary<Op, A, B>& e, ops::Program<typename A::Scalar>& p, F& lea
   }
   const int a = lower(e.left(), p, leaf);
   const int b = lower(e.right(), p, leaf);
-  return p.binary(program_code<Op>::value, a, b);
+  return p.binary(ops::code_of_v<Op>, a, b);
 }
 
 /// The program of \p e whose operands are numbered by \p numbers; program leaf j wants an
