@@ -16,6 +16,8 @@
 /// a binary op over other shapes runs the eager op at once (full broadcasting, its own node)
 /// and becomes a leaf of the expression above it. Every op is an entry of the op table
 /// (include/eigrad/ops/), so fused and eager results agree to rounding (doc/design.md).
+/// A statement over "cuda" tensors runs as one interpreter launch forward and one backward
+/// (expr/lower.hpp lowers it to an ops::Program; a 0-d CPU tensor among them is copied over).
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -28,7 +30,9 @@
 #include <vector>
 
 #include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/cuda/kernels.hpp"
 #include "eigrad/errors.hpp"
+#include "eigrad/expr/lower.hpp"
 #include "eigrad/ops/elementwise.hpp"
 #include "eigrad/ops/pow.hpp"
 #include "eigrad/tensor/factories.hpp"
@@ -524,25 +528,110 @@ struct root_name<Binary<Op, A, B>> {
   static constexpr const char* value = Op::name;
 };
 
+// ------------------------------------------------------------------ on the device
+// A statement whose operands live on "cuda" runs as an ops::Program (expr/lower.hpp): one
+// interpreter launch forward, one backward, over the operands' device memory.
+
+/// The "cuda" device of \p e's operands, or none when all are on the CPU. Operands on two
+/// devices are a DeviceError naming both (named \p what); a one-element CPU operand goes with
+/// "cuda" operands (PyTorch allows a 0-d CPU tensor among them): it is copied to the device.
+template <class E>
+std::optional<Device> statement_device(const E& e, const char* what) {
+  using T = typename E::Scalar;
+  std::optional<Device> device;
+  const Tensor<T>* full_cpu = nullptr;  // a CPU operand that cannot be copied along
+  e.visit_leaves(
+      [&](const Tensor<T>& t, const char*, bool) {
+        if (!t.device().is_cuda()) {
+          if (!full_cpu && t.numel() != 1) full_cpu = &t;
+          return;
+        }
+        EIGRAD_CHECK(!device || *device == t.device(), DeviceError, what,
+                     ": expected all tensors to be on the same device, but found at least two devices, ", *device,
+                     " and ", t.device());
+        device = t.device();
+      },
+      "", false);
+  EIGRAD_CHECK(!device || !full_cpu, DeviceError, what,
+               ": expected all tensors to be on the same device, but found at least two devices, ", *device,
+               " and cpu (a tensor of shape ", to_string(full_cpu->shape()),
+               "; only a one-element CPU tensor may join cuda tensors)");
+  return device;
+}
+
+/// \p t as the program reads it on \p device: itself, or a copy of a one-element CPU operand.
+template <class T>
+Tensor<T> device_operand(const Tensor<T>& t, const Device& device) {
+  if (t.device() == device) return t;
+  NoGradGuard no_grad;
+  return t.detach().to(device);
+}
+
+/// A 0-d tensor on \p device holding \p value, copied from the host (no kernel launch: a
+/// statement stays one launch each way).
+template <class T>
+Tensor<T> device_scalar(T value, const Device& device) {
+  Tensor<T> t = empty<T>({}, device);
+  cuda::copy_from_host(t.data_ptr(), &value, 1);
+  return t;
+}
+
+/// Whether an operand of \p numel elements is read as one value broadcast over \p n elements
+/// (as the CPU evaluators read it).
+inline bool broadcast_operand(std::int64_t numel, std::int64_t n) { return !(numel == n && n != 1); }
+
+/// The program leaves of \p count operands on \p device, numbered by \p numbers, in \p keep
+/// (each program leaf's tensor on the device, alive while the program runs).
+template <class T, int N>
+std::array<cuda::ProgramLeaf<T>, N> program_leaves(const Tensor<T>* operands, const LeafNumbers<N>& numbers,
+                                                   std::int64_t n, const Device& device, Tensor<T>* keep) {
+  std::array<cuda::ProgramLeaf<T>, N> leaves{};
+  for (int j = 0; j < numbers.count; ++j) {
+    const std::size_t u = static_cast<std::size_t>(j);
+    keep[u] = device_operand(operands[numbers.first[u]], device);
+    leaves[u].data = keep[u].data_ptr();
+    leaves[u].scalar = broadcast_operand(keep[u].numel(), n);
+  }
+  return leaves;
+}
+
+/// Runs \p e (fitted to one program) forward on \p device: its elements into \p out (a
+/// device buffer of its shape) when not null, and returns their sum when \p sum.
+template <class E>
+typename E::Scalar run_on_device(const E& e, const Device& device, typename E::Scalar* out, bool sum) {
+  using T = typename E::Scalar;
+  constexpr int N = E::leaves;
+  const auto leaves = leaves_of(e);
+  const std::int64_t n = eigrad::numel(e.expr_shape());
+  if (n == 0) return T(0);  // no launch (and no memory to point the program at)
+  const auto numbers = number_leaves<N>(leaves.begin(), leaves.count);
+  const std::array<bool, N> no_adjoints{};
+  const ops::Program<T> program = lower_statement(e, numbers, no_adjoints.data());
+  std::array<Tensor<T>, N> keep;
+  const auto program_leaves_ = program_leaves(leaves.begin(), numbers, n, device, keep.data());
+  return cuda::run_forward(program, program_leaves_.data(), n, out, sum);
+}
+
 /// The one node of an evaluated expression: keeps its leaves, and computes every leaf's
 /// adjoint in one pass over the elements (the forward values recomputed on the way). Its name
 /// is PyTorch's for the statement's last op (AddBackward0, SumBackward0, MseLossBackward0...).
 /// It keeps its leaves (see saved_leaf) and checks and frees them itself, as Node does with saved tensors: a leaf whose values
 /// enter the gradients is refused once changed in place (the message names the op reading it),
 /// and after a backward without retain_graph the node cannot run again; a statement whose ops
-/// read no values (a + b) keeps its leaves and can, as PyTorch's AddBackward0.
+/// read no values (a + b) keeps its leaves and can, as PyTorch's AddBackward0. A statement on
+/// "cuda" runs its backward as one interpreter launch and gives each leaf its adjoint there.
 template <class E>
 class FusedBackward final : public Node<typename E::Scalar> {
   using T = typename E::Scalar;
   static constexpr int N = E::leaves;
 
  public:
-  FusedBackward(const E& e, Reduction reduction, const char* name)
-      : expr_(e), n_(eigrad::numel(e.expr_shape())), reduction_(reduction), name_(name) {
+  FusedBackward(const E& e, Reduction reduction, const char* name, const Device& device)
+      : expr_(e), n_(eigrad::numel(e.expr_shape())), reduction_(reduction), name_(name), device_(device) {
     e.visit_leaves(
         [this](const Tensor<T>& t, const char* parent, bool needed) {
           leaves_[count_] = saved_leaf(t);
-          buffers_[count_] = t.data();
+          buffers_[count_] = t.data_ptr();
           versions_[count_] = t.version();
           readers_[count_] = parent;
           needed_[count_] = needed;
@@ -561,14 +650,16 @@ class FusedBackward final : public Node<typename E::Scalar> {
                  "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
                  "the first backward() call to backward through the graph again");
     for (std::size_t k = 0; k < count_; ++k)
-      EIGRAD_CHECK(leaves_[k].data() == buffers_[k], AutogradError, "a tensor of shape ", to_string(leaves_[k].shape()),
-                   " read by ", readers_[k], " was given other data (set_data) after the statement that ", name_,
+      EIGRAD_CHECK(leaves_[k].data_ptr() == buffers_[k], AutogradError, "a tensor of shape ",
+                   to_string(leaves_[k].shape()), " read by ", readers_[k],
+                   " was given other data (set_data) after the statement that ", name_,
                    " differentiates was recorded; compute the gradient before replacing its data");
     for (std::size_t k = 0; k < count_; ++k)
       EIGRAD_CHECK(!needed_[k] || leaves_[k].version() == versions_[k], AutogradError, "a tensor of shape ",
                    to_string(leaves_[k].shape()), " saved by ", readers_[k],
                    " for backward was modified in place afterwards (version ", versions_[k], ", now ",
                    leaves_[k].version(), "); compute the gradient before changing it, or change a clone()");
+    if (device_.is_cuda()) return backward_on_device(g);
     const std::int64_t n = n_;
     LeafSlots<T, N> slots;
     for (std::size_t k = 0; k < count_; ++k) {
@@ -611,6 +702,50 @@ class FusedBackward final : public Node<typename E::Scalar> {
     ev->for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves_[j].shape(), sum, leaves_[j].device()); });
     return grads;
   }
+  /// The backward of a statement on "cuda": one run_backward over the leaves' device memory;
+  /// a leaf read twice is one program leaf, whose whole adjoint goes to its first occurrence.
+  std::vector<Tensor<T>> backward_on_device(const Tensor<T>& g) {
+    const std::int64_t n = n_;
+    const auto numbers = number_leaves<N>(leaves_.data(), count_);
+    std::array<bool, N> wants{};
+    std::array<int, N> receiver{};  // the occurrence given each program leaf's adjoint
+    for (std::size_t k = count_; k-- > 0;) {
+      if (!this->needs_input_grad(k)) continue;
+      const std::size_t j = static_cast<std::size_t>(numbers.of[k]);
+      wants[j] = true;
+      receiver[j] = static_cast<int>(k);
+    }
+    std::array<Tensor<T>, N> keep, adjoints;
+    auto leaves = program_leaves(leaves_.data(), numbers, n, device_, keep.data());
+    for (int j = 0; j < numbers.count; ++j) {
+      const std::size_t u = static_cast<std::size_t>(j);
+      if (!wants[u]) continue;
+      const Tensor<T>& leaf = leaves_[static_cast<std::size_t>(numbers.first[u])];
+      // an empty statement's one-element adjoint is the CPU path's empty sum, -0
+      adjoints[u] =
+          n == 0 && leaves[u].scalar ? full<T>(leaf.shape(), -T(0), device_) : empty<T>(leaf.shape(), device_);
+      leaves[u].adjoint = adjoints[u].data_ptr();
+    }
+    if (n > 0) {
+      EIGRAD_CHECK(g.device() == device_, DeviceError, name_, ": the gradient of its output is on ", g.device(),
+                   ", the statement on ", device_);
+      const ops::Program<T> program = lower_statement(*expr_, numbers, wants.data());
+      // mean: grad.expand(sizes) / numel, the division in T on the host as the CPU path does it
+      const Tensor<T> adjoint_out =
+          reduction_ == Reduction::Mean ? device_scalar<T>(g.item() / static_cast<T>(n), device_) : g;
+      cuda::run_backward(program, leaves.data(), n,
+                         cuda::ProgramLeaf<T>{adjoint_out.data_ptr(), reduction_ != Reduction::None, nullptr});
+    }
+    std::vector<Tensor<T>> grads(count_);
+    for (int j = 0; j < numbers.count; ++j) {
+      const std::size_t u = static_cast<std::size_t>(j);
+      if (!wants[u]) continue;
+      const std::size_t k = static_cast<std::size_t>(receiver[u]);
+      const Device& home = leaves_[k].device();
+      grads[k] = home == device_ ? adjoints[u] : adjoints[u].to(home);  // a 0-d CPU leaf's adjoint goes back
+    }
+    return grads;
+  }
   void release_extra() override {
     if (!any_needed_) return;  // nothing read: it may run again
     expr_.reset();
@@ -634,6 +769,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
   std::int64_t n_;
   Reduction reduction_;
   const char* name_;
+  Device device_;  // where the statement ran
   std::array<Tensor<T>, N> leaves_;
   std::array<const T*, N> buffers_{};  // each leaf's data when saved: set_data is refused
   std::array<const void*, N> ids_{};  // each leaf's id() when saved
@@ -657,15 +793,42 @@ void run_into(Ev& ev, std::int64_t n, T* out) {
   }
 }
 
-/// Evaluates \p e into \p out (its shape's worth of elements) in one pass; records nothing.
+/// Evaluates \p e into \p target (of its shape) in one pass; records nothing. On "cuda", one
+/// interpreter launch (each element is read before it is written, so \p target may be a leaf).
 template <class E>
-void evaluate_into(const E& e, typename E::Scalar* out) {
+void evaluate_into(const E& e, const Tensor<typename E::Scalar>& target) {
   using T = typename E::Scalar;
+  if (const std::optional<Device> device = statement_device(e, "in-place update")) {
+    EIGRAD_CHECK(target.device() == *device, DeviceError, "in-place update: expected all tensors to be on the same "
+                 "device, but found at least two devices, ", target.device(), " and ", *device);
+    fit_program(e);
+    run_on_device(e, *device, target.data_ptr(), false);
+    return;
+  }
+  T* out = target.data();
   const auto leaves = leaves_of(e);
   const std::int64_t n = eigrad::numel(e.expr_shape());
   int k = 0;
   Eval<E> eval(e, read_slots<T, E::leaves>(leaves, n), k, false);
   run_into(eval, n, out);
+}
+
+/// Records \p out, the value of \p e computed on \p device from its operands \p leaves: one
+/// FusedBackward node (named \p node_name when given) when grad mode is on and an operand
+/// requires grad; returns \p out.
+template <class E>
+Tensor<typename E::Scalar> record_statement(const E& e, const LeafList<typename E::Scalar, E::leaves>& leaves,
+                                            const Tensor<typename E::Scalar>& out, Reduction reduction,
+                                            const char* node_name, const Device& device) {
+  bool any = false;
+  for (const auto& t : leaves) any = any || t.requires_grad();
+  if (!any || !GradMode::is_enabled()) return out;
+  const char* name = node_name                      ? node_name
+                     : reduction == Reduction::Sum  ? "SumBackward0"
+                     : reduction == Reduction::Mean ? "MeanBackward0"
+                                                    : root_name<E>::value;
+  return autograd::record<typename E::Scalar>(out, std::make_shared<FusedBackward<E>>(e, reduction, name, device),
+                                              leaves.begin(), leaves.count);
 }
 
 /// Evaluates \p e in one pass: its elements, or their sum or mean; records one FusedBackward
@@ -675,6 +838,21 @@ template <class E>
 Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name) {
   using T = typename E::Scalar;
   constexpr int N = E::leaves;
+  if (const std::optional<Device> device = statement_device(e, node_name ? node_name : root_name<E>::value)) {
+    fit_program(e);  // before its operands are listed: a subtree evaluated first is one of them
+    const std::int64_t n = eigrad::numel(e.expr_shape());
+    Tensor<T> out;
+    if (reduction == Reduction::None) {
+      out = empty<T>(e.expr_shape(), *device);
+      run_on_device(e, *device, out.data_ptr(), false);
+    } else {
+      const T s = run_on_device(e, *device, static_cast<T*>(nullptr), true);
+      out = device_scalar<T>(
+          reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
+          *device);
+    }
+    return record_statement(e, leaves_of(e), out, reduction, node_name, *device);
+  }
   const auto leaves = leaves_of(e);
   const Shape& shape = e.expr_shape();
   const std::int64_t n = eigrad::numel(shape);
@@ -699,14 +877,7 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
         reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
         leaves.tensors[0].device());
   }
-  bool any = false;
-  for (const auto& t : leaves) any = any || t.requires_grad();
-  if (!any || !GradMode::is_enabled()) return out;
-  const char* name = node_name                      ? node_name
-                     : reduction == Reduction::Sum  ? "SumBackward0"
-                     : reduction == Reduction::Mean ? "MeanBackward0"
-                                                    : root_name<E>::value;
-  return autograd::record<T>(out, std::make_shared<FusedBackward<E>>(e, reduction, name), leaves.begin(), leaves.count);
+  return record_statement(e, leaves, out, reduction, node_name, leaves.tensors[0].device());
 }
 
 /// Enabled for operand pairs of tensors, expressions and numbers with at least one tensor.
@@ -756,7 +927,7 @@ EIGRAD_LAZY_MEMBER(relu, Relu)
     if (rhs.evaluated() || !defined() || rhs.shape() != shape()) return *this OP## = rhs.as_tensor(); \
     check_inplace(what);                                                                           \
     const expr::Binary<ops::Entry, expr::Leaf<T>, E> update(expr::Leaf<T>(*this), rhs);            \
-    expr::detail::evaluate_into(update, data());                                                   \
+    expr::detail::evaluate_into(update, *this);                                                   \
     return *this;                                                                                  \
   }
 EIGRAD_INPLACE_FROM_EXPR(+, Add, "+=")
