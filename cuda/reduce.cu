@@ -36,17 +36,22 @@ struct SumToElement {
       base += (rest % out_extent[d]) * stride[d];
       rest /= out_extent[d];
     }
-    T acc = T(0);
-    for (Index r = 0; r < reduced_count; ++r) {
-      Index offset = base, rest = r;
-      for (int d = kMaxRank - 1; d >= 0; --d) {
-        offset += (rest % reduced_extent[d]) * stride[d];
-        rest /= reduced_extent[d];
-      }
-      acc = acc + x[offset];
-    }
-    out[j] = acc;
+    out[j] = detail::lane_sum(ReducedElement{this, base}, 0, reduced_count, T(0), detail::Plus<T>{});
   }
+
+  /// Reduced element r of the output element whose first input element is at base.
+  struct ReducedElement {
+    const SumToElement* self;
+    Index base;
+    EIGRAD_HOST_DEVICE T operator()(Index r) const {
+      Index offset = base;
+      for (int d = kMaxRank - 1; d >= 0; --d) {
+        offset += (r % self->reduced_extent[d]) * self->stride[d];
+        r /= self->reduced_extent[d];
+      }
+      return self->x[offset];
+    }
+  };
 };
 
 template <class T>
@@ -55,11 +60,14 @@ struct MatmulElement {
   const T* b;
   T* out;
   Index k, n;
+  /// a[i, p] * b[p, j], term p of output element (i, j).
+  struct Term {
+    const MatmulElement* self;
+    Index i, j;
+    EIGRAD_HOST_DEVICE T operator()(Index p) const { return self->a[i * self->k + p] * self->b[p * self->n + j]; }
+  };
   EIGRAD_HOST_DEVICE void operator()(Index e) const {
-    const Index i = e / n, j = e % n;
-    T acc = T(0);
-    for (Index p = 0; p < k; ++p) acc = acc + a[i * k + p] * b[p * n + j];
-    out[e] = acc;
+    out[e] = detail::lane_sum(Term{this, e / n, e % n}, 0, k, T(0), detail::Plus<T>{});
   }
 };
 

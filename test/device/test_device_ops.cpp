@@ -2,8 +2,8 @@
 // Tensors on "cuda" (issue 12): every row of the op test table (test/support/op_table.hpp) run
 // with its operands on the device against the same row on the CPU, values and the gradients of
 // the sum, float and double; the factories, copies, in-place updates and errors of device
-// tensors. Fusible rows run through the eager ops (the Eager operand type); the fused
-// statements on the device have their own suite.
+// tensors. Fusible rows run both through the eager ops (the Eager operand type) and as fused
+// statements (test_device_expr.cpp has the statements' own suite).
 #include <sstream>
 
 #include "../support/op_table.hpp"
@@ -34,8 +34,11 @@ void compare(const std::vector<T>& device, const std::vector<T>& cpu, bool exact
   else check_close(device, cpu, what);
 }
 
+/// How a row's arithmetic runs: the eager ops (one kernel each) or fused statements.
+enum class Mode { Eager, Fused };
+
 /// Row \p c with its operands on the CPU and on the device, in dtype T.
-template <class T, class Case>
+template <class T, Mode M, class Case>
 void check_row(const Case& c, std::uint64_t row) {
   std::vector<Tensor<T>> on_cpu, on_gpu;
   for (std::size_t k = 0; k < c.operands.size(); ++k) {
@@ -46,15 +49,19 @@ void check_row(const Case& c, std::uint64_t row) {
     BOOST_TEST_REQUIRE(on_gpu.back().is_leaf());
   }
   auto run = [&c](const std::vector<Tensor<T>>& in) -> Tensor<T> {
-    if constexpr (Case::fusible) {  // the eager ops, one kernel each
+    if constexpr (Case::fusible && M == Mode::Eager) {
       std::vector<test::Eager<T>> operands;
       for (const auto& t : in) operands.push_back({t});
       return c.f(operands).t;
+    } else if constexpr (Case::fusible) {  // one statement: one interpreter launch each way
+      std::vector<expr::Leaf<T>> leaves;
+      for (const auto& t : in) leaves.push_back(expr::lazy(t));
+      return c.f(leaves);
     } else {
       return c.f(in);
     }
   };
-  const std::string what = c.name + " (" + dtype_name<T>() + ")";
+  const std::string what = c.name + " (" + dtype_name<T>() + (M == Mode::Fused ? ", fused)" : ")");
   const Tensor<T> want = run(on_cpu);
   const Tensor<T> got = run(on_gpu);
   BOOST_TEST_REQUIRE(got.is_cuda(), what << ": the result left the device");
@@ -67,7 +74,9 @@ void check_row(const Case& c, std::uint64_t row) {
     const Tensor<T>& g = on_gpu[k].grad();
     BOOST_TEST_REQUIRE(g.defined(), what << ": no gradient for operand " << k);
     BOOST_TEST_REQUIRE(g.is_cuda(), what << ": the gradient of operand " << k << " is on " << g.device());
-    compare(g.to_vector(), on_cpu[k].grad().to_vector(), exact, what + " gradient of operand " + std::to_string(k));
+    // A fused statement adds the adjoints of a leaf read several times in its own order.
+    compare(g.to_vector(), on_cpu[k].grad().to_vector(), exact && M == Mode::Eager,
+            what + " gradient of operand " + std::to_string(k));
   }
 }
 
@@ -78,8 +87,12 @@ BOOST_AUTO_TEST_CASE(every_row_of_the_op_table_matches_the_cpu) {
   int rows = 0;
   test::for_each_op([&](const auto& c) {
     BOOST_TEST_CONTEXT(c.name) {
-      check_row<float>(c, row);
-      check_row<double>(c, row);
+      check_row<float, Mode::Eager>(c, row);
+      check_row<double, Mode::Eager>(c, row);
+      if constexpr (std::decay_t<decltype(c)>::fusible) {
+        check_row<float, Mode::Fused>(c, row);
+        check_row<double, Mode::Fused>(c, row);
+      }
     }
     ++row;
     ++rows;

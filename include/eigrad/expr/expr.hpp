@@ -567,13 +567,18 @@ Tensor<T> device_operand(const Tensor<T>& t, const Device& device) {
   return t.detach().to(device);
 }
 
-/// A 0-d tensor on \p device holding \p value, copied from the host (no kernel launch: a
-/// statement stays one launch each way).
+/// Zero, for a device sum of no elements.
 template <class T>
-Tensor<T> device_scalar(T value, const Device& device) {
-  Tensor<T> t = empty<T>({}, device);
-  cuda::copy_from_host(t.data_ptr(), &value, 1);
-  return t;
+inline constexpr T kZero = T(0);
+
+/// mean's division of the 0-d device tensor \p sum by \p n (in T, as the CPU path divides),
+/// into a new 0-d tensor: one launch, no host wait. NaN for n = 0.
+template <class T>
+Tensor<T> divided_on_device(const Tensor<T>& sum, std::int64_t n) {
+  Tensor<T> out = empty<T>({}, sum.device());
+  const auto by_n = cuda::Unary<T>::with_scalar(ops::Code::DivScalar, static_cast<T>(n));
+  cuda::unary(by_n, sum.data_ptr(), out.data_ptr(), 1);
+  return out;
 }
 
 /// Whether an operand of \p numel elements is read as one value broadcast over \p n elements
@@ -596,20 +601,25 @@ std::array<cuda::ProgramLeaf<T>, N> program_leaves(const Tensor<T>* operands, co
 }
 
 /// Runs \p e (fitted to one program) forward on \p device: its elements into \p out (a
-/// device buffer of its shape) when not null, and returns their sum when \p sum.
+/// device buffer of its shape) when not null, and their sum into \p sum (one device element)
+/// when not null, where the host does not wait for it.
 template <class E>
-typename E::Scalar run_on_device(const E& e, const Device& device, typename E::Scalar* out, bool sum) {
+void run_on_device(const E& e, const Device& device, typename E::Scalar* out, typename E::Scalar* sum) {
   using T = typename E::Scalar;
   constexpr int N = E::leaves;
   const auto leaves = leaves_of(e);
   const std::int64_t n = eigrad::numel(e.expr_shape());
-  if (n == 0) return T(0);  // no launch (and no memory to point the program at)
+  if (n == 0) {  // no launch (and no memory to point the program at)
+    if (sum) cuda::copy_from_host(sum, &kZero<T>, 1);
+    return;
+  }
   const auto numbers = number_leaves<N>(leaves.begin(), leaves.count);
   const std::array<bool, N> no_adjoints{};
   const ops::Program<T> program = lower_statement(e, numbers, no_adjoints.data());
   std::array<Tensor<T>, N> keep;
   const auto program_leaves_ = program_leaves(leaves.begin(), numbers, n, device, keep.data());
-  return cuda::run_forward(program, program_leaves_.data(), n, out, sum);
+  if (sum) cuda::run_forward_into(program, program_leaves_.data(), n, out, sum);
+  else cuda::run_forward(program, program_leaves_.data(), n, out, false);
 }
 
 /// The one node of an evaluated expression: keeps its leaves, and computes every leaf's
@@ -731,8 +741,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
                    ", the statement on ", device_);
       const ops::Program<T> program = lower_statement(*expr_, numbers, wants.data());
       // mean: grad.expand(sizes) / numel, the division in T on the host as the CPU path does it
-      const Tensor<T> adjoint_out =
-          reduction_ == Reduction::Mean ? device_scalar<T>(g.item() / static_cast<T>(n), device_) : g;
+      const Tensor<T> adjoint_out = reduction_ == Reduction::Mean ? divided_on_device(g, n) : g;
       cuda::run_backward(program, leaves.data(), n,
                          cuda::ProgramLeaf<T>{adjoint_out.data_ptr(), reduction_ != Reduction::None, nullptr});
     }
@@ -802,7 +811,7 @@ void evaluate_into(const E& e, const Tensor<typename E::Scalar>& target) {
     EIGRAD_CHECK(target.device() == *device, DeviceError, "in-place update: expected all tensors to be on the same "
                  "device, but found at least two devices, ", target.device(), " and ", *device);
     fit_program(e);
-    run_on_device(e, *device, target.data_ptr(), false);
+    run_on_device(e, *device, target.data_ptr(), static_cast<T*>(nullptr));
     return;
   }
   T* out = target.data();
@@ -844,12 +853,11 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
     Tensor<T> out;
     if (reduction == Reduction::None) {
       out = empty<T>(e.expr_shape(), *device);
-      run_on_device(e, *device, out.data_ptr(), false);
-    } else {
-      const T s = run_on_device(e, *device, static_cast<T*>(nullptr), true);
-      out = device_scalar<T>(
-          reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
-          *device);
+      run_on_device(e, *device, out.data_ptr(), static_cast<T*>(nullptr));
+    } else {  // the sum stays on the device: item() is the only host wait of a step
+      out = empty<T>({}, *device);
+      run_on_device(e, *device, static_cast<T*>(nullptr), out.data_ptr());
+      if (reduction == Reduction::Mean) out = divided_on_device(out, n);
     }
     return record_statement(e, leaves_of(e), out, reduction, node_name, *device);
   }
