@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CI: compiles and links the CUDA configuration (EIGRAD_DEVICE_BACKEND=CUDA: cuda/*.cu through
-# nvcc, cuBLAS) in build-cuda, the library and the device suite's executables, when the CUDA
-# toolkit is present; says so and succeeds otherwise. Nothing runs: no test needs a GPU.
+# nvcc, cuBLAS; with MPI and NCCL found, the NCCL backend of eigrad::distributed) in
+# build-cuda, the library, the device suite's executables and the distributed tests, when the
+# CUDA toolkit is present; says so and succeeds otherwise. Nothing runs: no test needs a GPU.
+# EIGRAD_CI_JOBS sets the build's parallelism (default: every core).
 # The device code is compiled to PTX only (architecture 90-virtual): nvcc's front end and cicc
 # check and optimise all of it, and ptxas, which turns PTX into one GPU's machine code, is left
 # to the driver at load time. ptxas alone took 3 of the 4.5 minutes of cuda/interpreter.cu
@@ -17,9 +19,16 @@ fi
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}"
 launchers=()
 command -v ccache >/dev/null 2>&1 && launchers=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
+mkdir -p "$root/build-cuda"
 cmake -S "$root" -B "$root/build-cuda" -DCMAKE_BUILD_TYPE=Release -DEIGRAD_DEVICE_BACKEND=CUDA \
-      -DEIGRAD_CUDA_ARCHITECTURES=90-virtual -DCMAKE_CUDA_COMPILER="$nvcc" -DEIGRAD_BUILD_TESTS=ON -DEIGRAD_BUILD_SAMPLES=ON "${launchers[@]}" >/dev/null
-jobs=$(nproc 2>/dev/null || echo 2)
+      -DEIGRAD_CUDA_ARCHITECTURES=90-virtual -DCMAKE_CUDA_COMPILER="$nvcc" -DEIGRAD_BUILD_TESTS=ON -DEIGRAD_BUILD_SAMPLES=ON "${launchers[@]}" \
+      > "$root/build-cuda/configure.log"
+nccl=$(sed -n 's/^-- eigrad NCCL backend: //p' "$root/build-cuda/configure.log")
+jobs=${EIGRAD_CI_JOBS:-$(nproc 2>/dev/null || echo 2)}
+distributed_tests=()
+if grep -q '^EIGRAD_WITH_MPI:BOOL=ON' "$root/build-cuda/CMakeCache.txt"; then
+  distributed_tests=(test_distributed test_distributed_backends)
+fi
 cmake --build "$root/build-cuda" -j "$jobs" --target eigrad \
-      device_test_storage device_test_kernels device_test_optim device_test_interpreter
-echo "ci-nvcc: the CUDA configuration compiles and links ($("$nvcc" --version | tail -1))"
+      device_test_storage device_test_kernels device_test_optim device_test_interpreter "${distributed_tests[@]}"
+echo "ci-nvcc: the CUDA configuration compiles and links ($("$nvcc" --version | tail -1)); NCCL backend: $nccl"
