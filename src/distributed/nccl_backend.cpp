@@ -61,6 +61,10 @@ struct State {
   std::vector<std::shared_ptr<const void>> stranded;
   std::chrono::milliseconds timeout{0};
 
+  State() = default;
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
   void abort(const std::string& message) {
     broken = message;
     if (comm) ncclCommAbort(comm);
