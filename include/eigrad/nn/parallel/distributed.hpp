@@ -42,8 +42,8 @@ struct DistributedDataParallelOptions {
 /// Parameters and buffers live on the group's device (ProcessGroup::device(): cpu for "mpi",
 /// this rank's GPU for "nccl"; DeviceError naming the first one elsewhere), and so do the
 /// bucket buffers the gradients are flattened into. At construction every rank checks that all
-/// ranks hold parameters and buffers of the same shapes (DistributedError naming the first one that differs and both ranks' shapes), then
-/// takes rank 0's parameters and buffers. After each backward(), synchronize_gradients()
+/// ranks hold parameters and buffers of the same shapes (DistributedError naming the first one
+/// that differs and both ranks' shapes), then takes rank 0's parameters and buffers. After each backward(), synchronize_gradients()
 /// all-reduces the gradients: flattened into buckets in reverse registration order (the order
 /// backward produces them), each bucket's all-reduce started before the next is filled. The
 /// engine has no gradient hooks yet, so this call is explicit (doc/distributed.md).
