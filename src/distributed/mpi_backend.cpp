@@ -89,6 +89,7 @@ class MpiProcessGroup final : public ProcessGroup {
   int rank() const override { return state_->rank; }
   int size() const override { return state_->size; }
   std::string backend() const override { return "mpi"; }
+  Device device() const override { return Device::cpu(); }
 
   std::shared_ptr<Work> allreduce_buffer(Buffer buffer, ReduceOp op, std::shared_ptr<const void> keep_alive) override {
     const int count = mpi_count(buffer, "allreduce");

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "mpi_backend.hpp"
+#include "nccl_backend.hpp"
 
 namespace eigrad::distributed {
 
@@ -68,11 +69,12 @@ void Work::wait() {
 namespace {
 
 template <class T>
-Buffer buffer_of(const Tensor<T>& tensor, const char* what) {
+Buffer buffer_of(const ProcessGroup& group, const Tensor<T>& tensor, const char* what) {
   EIGRAD_CHECK(tensor.defined(), ValueError, what, ": the tensor is undefined");
-  EIGRAD_CHECK(tensor.device().is_cpu(), DeviceError, what, ": the MPI backend handles CPU tensors only, not ",
-               tensor.device().str());
-  return Buffer{tensor.data(), tensor.numel(), scalar_type_of<T>()};
+  EIGRAD_CHECK(tensor.device() == group.device(), DeviceError, what, ": the ", group.backend(), " backend of rank ",
+               std::to_string(group.rank()), " takes tensors on ", group.device().str(), ", not on ",
+               tensor.device().str(), " (shape ", to_string(tensor.shape()), ")");
+  return Buffer{tensor.data_ptr(), tensor.numel(), scalar_type_of<T>()};
 }
 
 // The collective writes the tensor's elements behind autograd's back: views see the change
@@ -87,7 +89,7 @@ std::shared_ptr<Work> marking_modified(std::shared_ptr<Work> work, const Tensor<
 
 template <class T>
 std::shared_ptr<Work> ProcessGroup::allreduce_async(const Tensor<T>& tensor, ReduceOp op) {
-  const Buffer buffer = buffer_of(tensor, "allreduce");
+  const Buffer buffer = buffer_of(*this, tensor, "allreduce");
   return marking_modified(allreduce_buffer(buffer, op, std::make_shared<Tensor<T>>(tensor)), tensor);
 }
 
@@ -95,7 +97,7 @@ template <class T>
 std::shared_ptr<Work> ProcessGroup::broadcast_async(const Tensor<T>& tensor, int root) {
   EIGRAD_CHECK(root >= 0 && root < size(), ValueError, "broadcast: root ", std::to_string(root),
                " is not a rank of a group of ", std::to_string(size()));
-  const Buffer buffer = buffer_of(tensor, "broadcast");
+  const Buffer buffer = buffer_of(*this, tensor, "broadcast");
   return marking_modified(broadcast_buffer(buffer, root, std::make_shared<Tensor<T>>(tensor)), tensor);
 }
 
@@ -105,8 +107,8 @@ std::shared_ptr<Work> ProcessGroup::allgather_async(const Tensor<T>& tensor, con
   expected.insert(expected.end(), tensor.shape().begin(), tensor.shape().end());
   EIGRAD_CHECK(output.defined() && output.shape() == expected, ShapeError, "allgather: the output must have shape ",
                to_string(expected), ", not ", output.defined() ? to_string(output.shape()) : "undefined");
-  const Buffer input = buffer_of(tensor, "allgather");
-  const Buffer gathered = buffer_of(output, "allgather");
+  const Buffer input = buffer_of(*this, tensor, "allgather");
+  const Buffer gathered = buffer_of(*this, output, "allgather");
   auto keep = std::make_shared<std::pair<Tensor<T>, Tensor<T>>>(tensor, output);
   return marking_modified(allgather_buffer(input, gathered, std::move(keep)), output);
 }
@@ -115,7 +117,7 @@ template <class T>
 Tensor<T> ProcessGroup::allgather(const Tensor<T>& tensor) {
   Shape shape{size()};
   shape.insert(shape.end(), tensor.shape().begin(), tensor.shape().end());
-  Tensor<T> output = empty<T>(shape);
+  Tensor<T> output = empty<T>(shape, tensor.device());
   allgather_async(tensor, output)->wait();
   return output;
 }
@@ -125,7 +127,8 @@ std::vector<std::int64_t> ProcessGroup::allgather(const std::vector<std::int64_t
   using Values = std::vector<std::int64_t>;
   const auto count = std::make_shared<Values>(1, static_cast<std::int64_t>(values.size()));
   const auto counts = std::make_shared<Values>(static_cast<std::size_t>(size()));
-  allgather_buffer(Buffer{count->data(), 1, ScalarType::Int64}, Buffer{counts->data(), size(), ScalarType::Int64},
+  allgather_buffer(Buffer{count->data(), 1, ScalarType::Int64, true},
+                   Buffer{counts->data(), size(), ScalarType::Int64, true},
                    std::make_shared<std::pair<std::shared_ptr<Values>, std::shared_ptr<Values>>>(count, counts))
       ->wait();
   for (int r = 0; r < size(); ++r) {
@@ -135,8 +138,8 @@ std::vector<std::int64_t> ProcessGroup::allgather(const std::vector<std::int64_t
   }
   const auto input = std::make_shared<Values>(values);
   const auto gathered = std::make_shared<Values>(values.size() * counts->size());
-  allgather_buffer(Buffer{input->data(), (*count)[0], ScalarType::Int64},
-                   Buffer{gathered->data(), static_cast<std::int64_t>(gathered->size()), ScalarType::Int64},
+  allgather_buffer(Buffer{input->data(), (*count)[0], ScalarType::Int64, true},
+                   Buffer{gathered->data(), static_cast<std::int64_t>(gathered->size()), ScalarType::Int64, true},
                    std::make_shared<std::pair<std::shared_ptr<Values>, std::shared_ptr<Values>>>(input, gathered))
       ->wait();
   return *gathered;
@@ -160,7 +163,9 @@ std::shared_ptr<ProcessGroup>& default_slot() {
 }
 }  // namespace
 
-bool is_available(const std::string& backend) { return backend == "mpi" && mpi::built(); }
+bool is_available(const std::string& backend) {
+  return (backend == "mpi" && mpi::built()) || (backend == "nccl" && nccl::built());
+}
 
 std::shared_ptr<ProcessGroup> init_process_group(const std::string& backend, ProcessGroupOptions options) {
   EIGRAD_CHECK(!default_slot(), DistributedError, "init_process_group: the default process group exists already");
@@ -170,9 +175,11 @@ std::shared_ptr<ProcessGroup> init_process_group(const std::string& backend, Pro
     default_slot() = mpi::make_process_group(options.timeout());
     return default_slot();
   }
-  EIGRAD_CHECK(backend != "nccl", ValueError,
-               "init_process_group: the NCCL backend is not built yet (it needs CUDA device tensors)");
-  EIGRAD_FAIL(ValueError, "init_process_group: unknown backend '", backend, "' (expected mpi)");
+  if (backend == "nccl") {
+    default_slot() = nccl::make_process_group(options.timeout());
+    return default_slot();
+  }
+  EIGRAD_FAIL(ValueError, "init_process_group: unknown backend '", backend, "' (expected mpi or nccl)");
 }
 
 bool is_initialized() { return static_cast<bool>(default_slot()); }

@@ -5,8 +5,8 @@
 ///        each blocking or asynchronous, as `torch.distributed`.
 ///
 /// A backend implements the type-erased buffer collectives (`*_buffer`); the typed tensor
-/// calls and the waiting with a deadline are shared. This build has the MPI backend (CPU
-/// tensors); NCCL would be a second backend taking device buffers (see doc/distributed.md).
+/// calls and the waiting with a deadline are shared. Backends: "mpi" (CPU tensors) and, in a
+/// CUDA build with NCCL, "nccl" (tensors on this rank's CUDA device; see doc/distributed.md).
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,11 +57,15 @@ constexpr ScalarType scalar_type_of<std::int64_t>() { return ScalarType::Int64; 
 /// "float32", "float64" or "int64".
 const char* scalar_type_name(ScalarType type);
 
-/// Contiguous elements in host memory that a collective reads and writes.
+/// Contiguous elements that a collective reads and writes: in the memory of the group's
+/// device() (a device pointer for "nccl"), or in host memory when on_host is set.
 struct Buffer {
   void* data = nullptr;     ///< first element
   std::int64_t count = 0;   ///< number of elements
   ScalarType type = ScalarType::Float32;  ///< element type
+  /// Host memory whatever the group's device: the control values a group exchanges (counts,
+  /// shape signatures, success flags), which a device backend stages or sends another way.
+  bool on_host = false;
 };
 
 /// A started collective. wait() blocks until it completes, or throws DistributedError once
@@ -115,8 +119,11 @@ class ProcessGroup {
   virtual int rank() const = 0;
   /// The number of ranks.
   virtual int size() const = 0;
-  /// "mpi".
+  /// "mpi" or "nccl".
   virtual std::string backend() const = 0;
+  /// The device of the tensors the collectives take: cpu for "mpi", this rank's cuda:K for
+  /// "nccl". A tensor elsewhere is a DeviceError naming both devices.
+  virtual Device device() const = 0;
   /// The deadline of every wait.
   std::chrono::milliseconds timeout() const { return timeout_; }
   /// Changes the deadline of collectives started from now on.
@@ -135,7 +142,7 @@ class ProcessGroup {
   virtual std::shared_ptr<Work> barrier_async() = 0;
 
   // ------------------------------------------------------------------ tensors
-  /// Starts allreduce of \p tensor in place (CPU tensors for the MPI backend).
+  /// Starts allreduce of \p tensor (on device()) in place.
   template <class T>
   std::shared_ptr<Work> allreduce_async(const Tensor<T>& tensor, ReduceOp op = ReduceOp::Sum);
   /// allreduce_async(), then wait().
@@ -169,10 +176,12 @@ class ProcessGroup {
 };
 
 /// Starts this process's part of a job and makes it the default group: \p backend "mpi"
-/// (rank and size from the launcher, e.g. `mpirun -np 4`; a process started alone is rank 0
-/// of 1). The ranks must all call it; it returns once they all have, or throws
-/// DistributedError after options.timeout(). ValueError for an unknown backend or one this
-/// build lacks ("nccl" this round); DistributedError when a default group exists already.
+/// or "nccl" (rank and size from the launcher, e.g. `mpirun -np 4`; a process started alone is
+/// rank 0 of 1; "nccl" puts rank r on cuda:(local rank % device count)). The ranks must all
+/// call it; it returns once they all have, or throws DistributedError after
+/// options.timeout(). ValueError for an unknown backend or one this build lacks (the message
+/// says why); DeviceError for "nccl" without a CUDA device; DistributedError when a default
+/// group exists already.
 std::shared_ptr<ProcessGroup> init_process_group(const std::string& backend, ProcessGroupOptions options = {});
 
 /// Whether init_process_group() has made a default group (and destroy_process_group() has not
@@ -185,7 +194,8 @@ std::shared_ptr<ProcessGroup> default_group();
 /// Ends the default group (MPI_Finalize). MPI cannot start again in the same process.
 void destroy_process_group();
 
-/// Whether this build has \p backend ("mpi": built with EIGRAD_WITH_MPI).
+/// Whether this build has \p backend ("mpi": built with EIGRAD_WITH_MPI; "nccl": built with
+/// EIGRAD_WITH_NCCL). Says nothing of the devices: "nccl" also needs a GPU to start.
 bool is_available(const std::string& backend);
 
 #ifndef EIGRAD_DOXYGEN  // Doxygen takes these for members it cannot match

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/cuda/kernels.hpp"
 
 namespace eigrad::nn {
 
@@ -33,6 +34,27 @@ Shape shape_at(const std::vector<std::int64_t>& signature, std::size_t tensor) {
                signature.begin() + static_cast<std::ptrdiff_t>(at + 1 + dim));
 }
 
+// dst[0, n) = src[0, n), both in memory of \p device: the kernel table's copy on cuda, where
+// data_ptr() is a device pointer.
+template <class T>
+void copy_elements(const Device& device, T* dst, const T* src, std::int64_t n) {
+  if (device.is_cuda()) {
+    cuda::copy(dst, src, n);
+  } else {
+    std::copy_n(src, n, dst);
+  }
+}
+
+// dst[0, n) = 0 in memory of \p device.
+template <class T>
+void zero_elements(const Device& device, T* dst, std::int64_t n) {
+  if (device.is_cuda()) {
+    cuda::fill(dst, n, T(0));
+  } else {
+    std::fill_n(dst, n, T(0));
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -49,10 +71,24 @@ DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> m
                "DistributedDataParallel: gradients reduce by Sum or Average, not Max");
   this->register_module("module", module_);
   params_ = module_->parameters();
+  check_on_the_groups_device();
   check_same_shapes_on_every_rank();
   broadcast_from_rank0(params_);
   broadcast_from_rank0(module_->buffers());
   build_buckets();
+}
+
+template <class T>
+void DistributedDataParallel<T>::check_on_the_groups_device() const {
+  const Device device = group_->device();
+  auto check = [&](const typename Module<T>::NamedTensor& named, const char* kind) {
+    EIGRAD_CHECK(named.second.device() == device, DeviceError, "DistributedDataParallel: ", kind, " '", named.first,
+                 "' is on ", named.second.device().str(), " but the ", group_->backend(), " process group of rank ",
+                 std::to_string(group_->rank()), " takes tensors on ", device.str(),
+                 device.is_cpu() ? "" : " (move the module there first, e.g. module->to(group->device()))");
+  };
+  for (const auto& named : module_->named_parameters()) check(named, "parameter");
+  for (const auto& named : module_->named_buffers()) check(named, "buffer");
 }
 
 template <class T>
@@ -115,7 +151,7 @@ void DistributedDataParallel<T>::build_buckets() {
   for (const auto& bucket : bucket_params_) {
     std::int64_t numel = 0;
     for (std::size_t i : bucket) numel += params_[i].numel();
-    bucket_buffers_.push_back(empty<T>({numel}));
+    bucket_buffers_.push_back(empty<T>({numel}, group_->device()));
   }
 }
 
@@ -130,15 +166,16 @@ void DistributedDataParallel<T>::synchronize_gradients() {
   if (!sync_enabled_ || group_->size() == 1) return;
   const auto start = std::chrono::steady_clock::now();
   NoGradGuard no_grad;
+  const Device device = group_->device();
   std::vector<std::shared_ptr<distributed::Work>> works;
   for (std::size_t b = 0; b < bucket_params_.size(); ++b) {
-    T* flat = bucket_buffers_[b].data();
+    T* flat = bucket_buffers_[b].data_ptr();
     for (std::size_t i : bucket_params_[b]) {
       const Tensor<T>& grad = params_[i].grad();
       if (grad.defined()) {
-        std::copy_n(grad.to(Device::cpu()).data(), grad.numel(), flat);
+        copy_elements(device, flat, grad.data_ptr(), grad.numel());
       } else {
-        std::fill_n(flat, params_[i].numel(), T(0));
+        zero_elements(device, flat, params_[i].numel());
       }
       flat += params_[i].numel();
     }
@@ -146,11 +183,10 @@ void DistributedDataParallel<T>::synchronize_gradients() {
   }
   for (std::size_t b = 0; b < bucket_params_.size(); ++b) {
     works[b]->wait();
-    const T* flat = bucket_buffers_[b].data();
+    const T* flat = bucket_buffers_[b].data_ptr();
     for (std::size_t i : bucket_params_[b]) {
-      Tensor<T>& grad = params_[i].grad();
-      if (!grad.defined()) params_[i].set_grad(zeros_like(params_[i]));
-      std::copy_n(flat, params_[i].numel(), params_[i].grad().data());
+      if (!params_[i].grad().defined()) params_[i].set_grad(zeros_like(params_[i]));
+      copy_elements(device, params_[i].grad().data_ptr(), flat, params_[i].numel());
       params_[i].grad().mark_modified();
       flat += params_[i].numel();
     }

@@ -39,9 +39,11 @@ struct DistributedDataParallelOptions {
 /// Wraps \p module (registered as child "module", so state_dict() names read "module.0.weight"
 /// as PyTorch's DDP) and keeps its parameters identical on every rank of a process group.
 ///
-/// At construction every rank checks that all ranks hold parameters and buffers of the same
-/// shapes (DistributedError naming the first one that differs and both ranks' shapes), then
-/// takes rank 0's parameters and buffers. After each backward(), synchronize_gradients()
+/// Parameters and buffers live on the group's device (ProcessGroup::device(): cpu for "mpi",
+/// this rank's GPU for "nccl"; DeviceError naming the first one elsewhere), and so do the
+/// bucket buffers the gradients are flattened into. At construction every rank checks that all
+/// ranks hold parameters and buffers of the same shapes (DistributedError naming the first one
+/// that differs and both ranks' shapes), then takes rank 0's parameters and buffers. After each backward(), synchronize_gradients()
 /// all-reduces the gradients: flattened into buckets in reverse registration order (the order
 /// backward produces them), each bucket's all-reduce started before the next is filled. The
 /// engine has no gradient hooks yet, so this call is explicit (doc/distributed.md).
@@ -94,6 +96,7 @@ class DistributedDataParallel : public Module<T> {
   std::string name() const override { return "DistributedDataParallel"; }
 
  private:
+  void check_on_the_groups_device() const;
   void check_same_shapes_on_every_rank() const;
   void broadcast_from_rank0(const std::vector<Tensor<T>>& tensors) const;
   void build_buckets();
