@@ -19,10 +19,13 @@ namespace {
 
 const Device gpu = Device::cuda(0);
 
-/// Whether every operand has the result's shape: then every value and gradient is one op table
-/// functor per element, the same on both sides; otherwise sums (broadcast gradients,
-/// reductions, matmul) add in another order.
-bool elementwise(const std::vector<test::Operand>& operands, const Shape& result) {
+/// Whether a row is elementwise: no reduction or product in it and every operand of the
+/// result's shape. Then every value and gradient is one op table functor per element, the same
+/// on both sides; otherwise sums (broadcast gradients, reductions, matmul) add in another order.
+bool elementwise(const std::string& name, const std::vector<test::Operand>& operands, const Shape& result) {
+  for (const char* reduces : {"sum", "mean", "matmul"})
+    if (name.find(reduces) != std::string::npos) return false;
+  if (name == "t") return false;
   for (const auto& o : operands)
     if (o.shape != result) return false;
   return true;
@@ -66,7 +69,7 @@ void check_row(const Case& c, std::uint64_t row) {
   const Tensor<T> got = run(on_gpu);
   BOOST_TEST_REQUIRE(got.is_cuda(), what << ": the result left the device");
   BOOST_TEST_REQUIRE((got.shape() == want.shape()), what << ": shape " << to_string(got.shape()));
-  const bool exact = elementwise(c.operands, want.shape());
+  const bool exact = elementwise(c.name, c.operands, want.shape());
   compare(got.to_vector(), want.to_vector(), exact, what + " value");
   want.sum().backward();
   got.sum().backward();
