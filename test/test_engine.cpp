@@ -1,12 +1,14 @@
 #define BOOST_TEST_MODULE engine
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <functional>
 #include <map>
 #include <vector>
 
+#include "eigrad/autograd/hooks.hpp"
 #include "eigrad/eigrad.hpp"
 
 // The backward engine: gradients summed in place only where nothing else can see them, long
@@ -327,4 +329,35 @@ BOOST_AUTO_TEST_CASE(backward_without_retain_graph_through_a_long_chain_of_saved
   BOOST_TEST(x.grad().item() == expected);
   // The first pass freed what the sin nodes saved.
   BOOST_CHECK_THROW(y.backward(), AutogradError);
+}
+
+BOOST_AUTO_TEST_CASE(post_accumulate_grad_hooks_run_once_the_gradient_is_in) {
+  const Tensor<double> a = Tensor<double>{1.0, 2.0}.requires_grad_(true);
+  const Tensor<double> b = Tensor<double>{3.0, 4.0}.requires_grad_(true);
+  std::vector<std::string> calls;
+  std::vector<double> seen;
+  const auto key_a = autograd::register_post_accumulate_grad_hook<double>(a, [&](const Tensor<double>& leaf) {
+    calls.push_back("a");
+    BOOST_TEST(leaf.is_same(a));
+    BOOST_TEST(!GradMode::is_enabled());
+    seen = leaf.grad().to_vector();  // already accumulated
+  });
+  autograd::register_post_accumulate_grad_hook<double>(b, [&](const Tensor<double>&) { calls.push_back("b"); });
+  // a is used twice: its hook runs once, with both contributions summed
+  ((a * b).sum() + (a * a).sum()).backward();
+  BOOST_TEST(calls.size() == 2u);
+  BOOST_TEST((std::count(calls.begin(), calls.end(), "a") == 1));
+  BOOST_TEST(seen == (std::vector<double>{3.0 + 2.0, 4.0 + 4.0}), boost::test_tools::per_element());
+  // a second pass accumulates, then calls again
+  (a * b).sum().backward();
+  BOOST_TEST(seen == (std::vector<double>{5.0 + 3.0, 8.0 + 4.0}), boost::test_tools::per_element());
+  autograd::remove_post_accumulate_grad_hook(a, key_a);
+  calls.clear();
+  (a * b).sum().backward();
+  BOOST_TEST((calls == std::vector<std::string>{"b"}));
+  const Tensor<double> not_a_leaf = a * 2.0;
+  BOOST_CHECK_THROW(autograd::register_post_accumulate_grad_hook<double>(not_a_leaf, [](const Tensor<double>&) {}),
+                    AutogradError);
+  BOOST_CHECK_THROW(autograd::register_post_accumulate_grad_hook<double>(Tensor<double>{1.0}, [](const Tensor<double>&) {}),
+                    AutogradError);
 }

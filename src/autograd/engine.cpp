@@ -64,6 +64,21 @@ void Node<T>::release_saved() {
   release_extra();
 }
 
+namespace {
+std::atomic<std::uint64_t> next_hook_key{1};
+
+/// Calls \p leaf's post-accumulate-grad hooks, grad mode off; a copy of the list, since a hook
+/// may remove itself.
+template <class T>
+void run_post_accumulate_grad_hooks(const Tensor<T>& leaf) {
+  const auto& impl = detail::Internals::impl(leaf);
+  if (impl->post_accumulate_grad_hooks.empty()) return;
+  const auto hooks = impl->post_accumulate_grad_hooks;
+  NoGradGuard no_grad;
+  for (const auto& [key, hook] : hooks) hook(leaf);
+}
+}  // namespace
+
 template <class T>
 std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
   Tensor<T>& grad = leaf_.grad();
@@ -81,10 +96,40 @@ std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
     NoGradGuard no_grad;
     grad += g;
   }
+  run_post_accumulate_grad_hooks(leaf_);
   return {};
 }
 
 namespace autograd {
+
+template <class T>
+std::uint64_t register_post_accumulate_grad_hook(const Tensor<T>& leaf, PostAccumulateGradHook<T> hook) {
+  EIGRAD_CHECK(leaf.defined() && leaf.is_leaf() && leaf.requires_grad(), AutogradError,
+               "register_post_accumulate_grad_hook needs a leaf tensor that requires grad, got ",
+               !leaf.defined() ? "an undefined tensor" : leaf.is_leaf() ? "a leaf that does not require grad" : "a non-leaf",
+               leaf.defined() ? " of shape " + to_string(leaf.shape()) : std::string());
+  EIGRAD_CHECK(static_cast<bool>(hook), ValueError, "register_post_accumulate_grad_hook: an empty hook");
+  const std::uint64_t key = next_hook_key++;
+  detail::Internals::impl(leaf)->post_accumulate_grad_hooks.emplace_back(key, std::move(hook));
+  return key;
+}
+
+template <class T>
+void remove_post_accumulate_grad_hook(const Tensor<T>& leaf, std::uint64_t key) {
+  if (!leaf.defined()) return;
+  auto& hooks = detail::Internals::impl(leaf)->post_accumulate_grad_hooks;
+  for (auto it = hooks.begin(); it != hooks.end(); ++it)
+    if (it->first == key) {
+      hooks.erase(it);
+      return;
+    }
+}
+
+template std::uint64_t register_post_accumulate_grad_hook<float>(const Tensor<float>&, PostAccumulateGradHook<float>);
+template std::uint64_t register_post_accumulate_grad_hook<double>(const Tensor<double>&,
+                                                                   PostAccumulateGradHook<double>);
+template void remove_post_accumulate_grad_hook<float>(const Tensor<float>&, std::uint64_t);
+template void remove_post_accumulate_grad_hook<double>(const Tensor<double>&, std::uint64_t);
 
 namespace {
 thread_local bool anomaly_enabled = false;

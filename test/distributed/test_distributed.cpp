@@ -372,6 +372,8 @@ void synchronize_and_check_against_reference(nn::DistributedDataParallel<T>& ddp
     expected.push_back(op == dist::ReduceOp::Sum ? all.sum(0) : all.mean(0));
   }
   ddp.synchronize_gradients();
+  // every bucket's all-reduce went out from the gradient hooks, while backward ran
+  BOOST_TEST(ddp.buckets_started_during_backward() == ddp.buckets().size());
   const auto got = grads_of(model);
   for (std::size_t i = 0; i < got.size(); ++i) BOOST_TEST(allclose(got[i], expected[i], 1e-5, 1e-6));
   BOOST_TEST(identical_on_every_rank(bits_of(got)));

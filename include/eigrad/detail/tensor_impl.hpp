@@ -4,7 +4,10 @@
 // classes keep private. Only src/tensor/ and src/autograd/ include this header.
 #include <cstdint>
 #include <memory>
+#include <utility>
+#include <vector>
 
+#include "eigrad/autograd/hooks.hpp"
 #include "eigrad/autograd/node.hpp"
 #include "eigrad/tensor.hpp"
 
@@ -22,6 +25,8 @@ struct TensorImpl {
   Tensor<T> grad;                           ///< accumulated gradient
   std::shared_ptr<Node<T>> grad_fn;         ///< producer (null for leaves)
   std::weak_ptr<Node<T>> grad_accumulator;  ///< the leaf's accumulation node, while alive
+  /// Post-accumulate-grad hooks by key (autograd/hooks.hpp); empty for almost every tensor.
+  std::vector<std::pair<std::uint64_t, autograd::PostAccumulateGradHook<T>>> post_accumulate_grad_hooks;
 };
 
 /// Friend of Tensor and Node: the private parts the tensor and autograd sources share.

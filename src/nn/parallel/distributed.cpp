@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/autograd/hooks.hpp"
 #include "eigrad/cuda/kernels.hpp"
 
 namespace eigrad::nn {
@@ -76,6 +77,57 @@ DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> m
   broadcast_from_rank0(params_);
   broadcast_from_rank0(module_->buffers());
   build_buckets();
+  register_gradient_hooks();
+}
+
+template <class T>
+DistributedDataParallel<T>::~DistributedDataParallel() {
+  for (std::size_t i = 0; i < hook_keys_.size(); ++i)
+    autograd::remove_post_accumulate_grad_hook(params_[hook_params_[i]], hook_keys_[i]);
+}
+
+template <class T>
+void DistributedDataParallel<T>::register_gradient_hooks() {
+  for (std::size_t b = 0; b < bucket_params_.size(); ++b)
+    for (std::size_t i : bucket_params_[b]) {
+      bucket_of_[i] = b;
+      hook_params_.push_back(i);
+      hook_keys_.push_back(autograd::register_post_accumulate_grad_hook<T>(
+          params_[i], [this, i](const Tensor<T>&) { gradient_ready(i); }));
+    }
+}
+
+template <class T>
+void DistributedDataParallel<T>::gradient_ready(std::size_t i) {
+  if (!sync_enabled_ || group_->size() == 1) return;
+  const std::size_t b = bucket_of_[i];
+  if (ready_[i]) {  // a second backward before synchronize_gradients(): reduce it all afterwards
+    stale_ = true;
+    return;
+  }
+  ready_[i] = true;
+  ++ready_count_[b];
+  // Buckets start in order, so every rank issues its all-reduces in the same order even when a
+  // parameter gets no gradient on some rank (its bucket and the later ones wait for
+  // synchronize_gradients()).
+  while (!stale_ && started_ < bucket_params_.size() && ready_count_[started_] == bucket_params_[started_].size())
+    start_bucket(started_++);
+  // Open MPI moves a non-blocking collective on only inside MPI calls: a test of each one in
+  // flight, on every gradient that lands, keeps them going while backward runs.
+  for (std::size_t k = 0; k < started_; ++k) (void)works_[k]->is_completed();
+}
+
+template <class T>
+void DistributedDataParallel<T>::start_bucket(std::size_t b) {
+  const Device device = group_->device();
+  T* flat = bucket_buffers_[b].data_ptr();
+  for (std::size_t i : bucket_params_[b]) {
+    const Tensor<T>& grad = params_[i].grad();
+    if (grad.defined()) copy_elements(device, flat, grad.data_ptr(), grad.numel());
+    else zero_elements(device, flat, params_[i].numel());
+    flat += params_[i].numel();
+  }
+  works_[b] = group_->allreduce_async(bucket_buffers_[b], options_.gradient_reduction());
 }
 
 template <class T>
@@ -153,6 +205,10 @@ void DistributedDataParallel<T>::build_buckets() {
     for (std::size_t i : bucket) numel += params_[i].numel();
     bucket_buffers_.push_back(empty<T>({numel}, group_->device()));
   }
+  bucket_of_.assign(params_.size(), 0);
+  ready_.assign(params_.size(), false);
+  ready_count_.assign(bucket_params_.size(), 0);
+  works_.assign(bucket_params_.size(), nullptr);
 }
 
 template <class T>
@@ -167,22 +223,15 @@ void DistributedDataParallel<T>::synchronize_gradients() {
   const auto start = std::chrono::steady_clock::now();
   NoGradGuard no_grad;
   const Device device = group_->device();
-  std::vector<std::shared_ptr<distributed::Work>> works;
-  for (std::size_t b = 0; b < bucket_params_.size(); ++b) {
-    T* flat = bucket_buffers_[b].data_ptr();
-    for (std::size_t i : bucket_params_[b]) {
-      const Tensor<T>& grad = params_[i].grad();
-      if (grad.defined()) {
-        copy_elements(device, flat, grad.data_ptr(), grad.numel());
-      } else {
-        zero_elements(device, flat, params_[i].numel());
-      }
-      flat += params_[i].numel();
-    }
-    works.push_back(group_->allreduce_async(bucket_buffers_[b], options_.gradient_reduction()));
+  started_during_backward_ = started_;
+  if (stale_) {  // a bucket went out before a later backward added to its gradients: again, all of them
+    for (std::size_t b = 0; b < started_; ++b) works_[b]->wait();
+    started_ = 0;
   }
+  while (started_ < bucket_params_.size()) start_bucket(started_++);  // those backward did not complete
   for (std::size_t b = 0; b < bucket_params_.size(); ++b) {
-    works[b]->wait();
+    works_[b]->wait();
+    works_[b].reset();
     const T* flat = bucket_buffers_[b].data_ptr();
     for (std::size_t i : bucket_params_[b]) {
       if (!params_[i].grad().defined()) params_[i].set_grad(zeros_like(params_[i]));
@@ -191,6 +240,10 @@ void DistributedDataParallel<T>::synchronize_gradients() {
       flat += params_[i].numel();
     }
   }
+  ready_.assign(ready_.size(), false);
+  ready_count_.assign(ready_count_.size(), 0);
+  started_ = 0;
+  stale_ = false;
   sync_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 

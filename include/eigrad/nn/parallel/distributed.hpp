@@ -43,10 +43,15 @@ struct DistributedDataParallelOptions {
 /// this rank's GPU for "nccl"; DeviceError naming the first one elsewhere), and so do the
 /// bucket buffers the gradients are flattened into. At construction every rank checks that all
 /// ranks hold parameters and buffers of the same shapes (DistributedError naming the first one
-/// that differs and both ranks' shapes), then takes rank 0's parameters and buffers. After each backward(), synchronize_gradients()
-/// all-reduces the gradients: flattened into buckets in reverse registration order (the order
-/// backward produces them), each bucket's all-reduce started before the next is filled. The
-/// engine has no gradient hooks yet, so this call is explicit (doc/distributed.md).
+/// that differs and both ranks' shapes), then takes rank 0's parameters and buffers.
+///
+/// The gradients are flattened into buckets in reverse registration order (the order backward
+/// produces them). A post-accumulate-grad hook on every parameter (autograd/hooks.hpp) starts
+/// a bucket's all-reduce as soon as backward has accumulated all of its gradients, while
+/// backward goes on with the rest of the graph; buckets start in order, so every rank issues
+/// the same sequence of collectives. synchronize_gradients(), after backward(), starts any
+/// bucket backward did not complete (a parameter without a gradient), waits for all of them
+/// and writes the reduced gradients back.
 template <class T>
 class DistributedDataParallel : public Module<T> {
  public:
@@ -54,6 +59,10 @@ class DistributedDataParallel : public Module<T> {
   explicit DistributedDataParallel(std::shared_ptr<Module<T>> module,
                                    std::shared_ptr<distributed::ProcessGroup> group = nullptr,
                                    DistributedDataParallelOptions options = {});
+  /// Removes its gradient hooks from the parameters.
+  ~DistributedDataParallel() override;
+  DistributedDataParallel(const DistributedDataParallel&) = delete;             ///< the hooks name this object
+  DistributedDataParallel& operator=(const DistributedDataParallel&) = delete;  ///< the hooks name this object
 
   /// The wrapped module's forward (after broadcasting buffers, see the options).
   Tensor<T> forward(const Tensor<T>& input) override;
@@ -92,6 +101,9 @@ class DistributedDataParallel : public Module<T> {
   const std::vector<std::vector<std::size_t>>& buckets() const { return bucket_params_; }
   /// Wall time spent in synchronize_gradients() so far, in seconds (copies and all-reduce).
   double synchronization_seconds() const { return sync_seconds_; }
+  /// How many buckets' all-reduces the last synchronize_gradients() found already started
+  /// during backward (all of them when every parameter got a gradient and the graph ran once).
+  std::size_t buckets_started_during_backward() const { return started_during_backward_; }
   /// "DistributedDataParallel".
   std::string name() const override { return "DistributedDataParallel"; }
 
@@ -100,6 +112,9 @@ class DistributedDataParallel : public Module<T> {
   void check_same_shapes_on_every_rank() const;
   void broadcast_from_rank0(const std::vector<Tensor<T>>& tensors) const;
   void build_buckets();
+  void register_gradient_hooks();
+  void gradient_ready(std::size_t param);
+  void start_bucket(std::size_t bucket);
 
   std::shared_ptr<Module<T>> module_;
   std::shared_ptr<distributed::ProcessGroup> group_;
@@ -107,6 +122,15 @@ class DistributedDataParallel : public Module<T> {
   std::vector<Tensor<T>> params_;
   std::vector<std::vector<std::size_t>> bucket_params_;
   std::vector<Tensor<T>> bucket_buffers_;
+  std::vector<std::size_t> bucket_of_;           // each parameter's bucket
+  std::vector<std::size_t> hook_params_;          // the parameters hooked, and
+  std::vector<std::uint64_t> hook_keys_;          // their hooks' keys
+  std::vector<bool> ready_;                       // gradient accumulated since the last synchronisation
+  std::vector<std::size_t> ready_count_;          // per bucket
+  std::vector<std::shared_ptr<distributed::Work>> works_;  // per bucket, once started
+  std::size_t started_ = 0;                       // buckets started, in order
+  std::size_t started_during_backward_ = 0;
+  bool stale_ = false;                            // a gradient came in after its bucket went out
   bool sync_enabled_ = true;
   double sync_seconds_ = 0;
 };
