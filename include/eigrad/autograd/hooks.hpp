@@ -25,11 +25,13 @@ std::uint64_t register_post_accumulate_grad_hook(const Tensor<T>& leaf, PostAccu
 template <class T>
 void remove_post_accumulate_grad_hook(const Tensor<T>& leaf, std::uint64_t key);
 
+/// \cond
 extern template std::uint64_t register_post_accumulate_grad_hook<float>(const Tensor<float>&,
                                                                          PostAccumulateGradHook<float>);
 extern template std::uint64_t register_post_accumulate_grad_hook<double>(const Tensor<double>&,
                                                                           PostAccumulateGradHook<double>);
 extern template void remove_post_accumulate_grad_hook<float>(const Tensor<float>&, std::uint64_t);
 extern template void remove_post_accumulate_grad_hook<double>(const Tensor<double>&, std::uint64_t);
+/// \endcond
 
 }  // namespace eigrad::autograd
