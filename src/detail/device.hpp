@@ -30,12 +30,6 @@ cuda::Operand<T> device_operand(const Tensor<T>& t) {
   return {t.data_ptr(), t.shape()};
 }
 
-/// A new uninitialised tensor of \p shape on \p like's device.
-template <class T>
-Tensor<T> empty_on(const Tensor<T>& like, const Shape& shape) {
-  return empty<T>(shape, like.device());
-}
-
 /// \p op applied to host copies of the device tensors \p operands, its result copied back to
 /// their device; recorded through Tensor::to, so gradients flow back to the device operands.
 template <class Op, class... Tensors>

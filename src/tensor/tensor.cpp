@@ -397,25 +397,28 @@ Tensor<T>& Tensor<T>::copy_(const Tensor& src) {
   return *this;
 }
 
+namespace {
+/// Fills \p self with draw() cast to T, in order. Drawn on the host and copied, so a seed gives
+/// the same numbers on every device.
+template <class T, class Draw>
+void fill_drawn(const Tensor<T>& self, Draw draw) {
+  const Tensor<T> host = self.is_cuda() ? empty<T>(self.shape()) : self;
+  for (T* p = host.data(), *e = p + host.numel(); p != e; ++p) *p = static_cast<T>(draw());
+  if (self.is_cuda()) copy_elements(self, host);
+}
+}  // namespace
+
 template <class T>
 Tensor<T>& Tensor<T>::uniform_(T from, T to) {
   check_inplace("uniform_");
-  // Drawn on the host and copied, so a seed gives the same numbers on every device.
-  const Tensor host = is_cuda() ? empty<T>(shape()) : *this;
-  auto& g = default_generator();
-  for (T* p = host.data(), *e = p + numel(); p != e; ++p)
-    *p = static_cast<T>(from + (to - from) * g.uniform());
-  if (is_cuda()) copy_elements(*this, host);
+  fill_drawn(*this, [from, to, &g = default_generator()] { return from + (to - from) * g.uniform(); });
   return *this;
 }
 
 template <class T>
 Tensor<T>& Tensor<T>::normal_(T mean, T stddev) {
   check_inplace("normal_");
-  const Tensor host = is_cuda() ? empty<T>(shape()) : *this;  // drawn on the host, as uniform_
-  auto& g = default_generator();
-  for (T* p = host.data(), *e = p + numel(); p != e; ++p) *p = static_cast<T>(mean + stddev * g.normal());
-  if (is_cuda()) copy_elements(*this, host);
+  fill_drawn(*this, [mean, stddev, &g = default_generator()] { return mean + stddev * g.normal(); });
   return *this;
 }
 
@@ -480,7 +483,7 @@ Tensor<T>& Tensor<T>::add_(const Tensor& o, T alpha) {
   check_inplace("add_");
   if (detail::on_device(*this)) {  // alpha * b then a + that: the CPU's two roundings
     detail::check_same_device("add_", *this, o);
-    Tensor<T> scaled = detail::empty_on(o, o.shape());
+    Tensor<T> scaled = empty<T>(o.shape(), o.device());
     cuda::unary(cuda::Unary<T>::with_scalar(ops::Code::MulScalar, alpha), o.data_ptr(), scaled.data_ptr(), o.numel());
     return inplace_binary(*this, scaled, "add_", ops::Code::Add, [](T a, T b) { return a + b; });
   }

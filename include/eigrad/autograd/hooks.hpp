@@ -16,8 +16,8 @@ using PostAccumulateGradHook = std::function<void(const Tensor<T>& leaf)>;
 /// Calls \p hook with \p leaf each time a backward pass has accumulated a gradient into its
 /// grad(), right then, before backward goes on to other nodes (as PyTorch's
 /// `Tensor.register_post_accumulate_grad_hook`); it runs with grad mode off. Returns the key
-/// remove_post_accumulate_grad_hook() takes. AutogradError for a tensor that is not a leaf
-/// requiring grad.
+/// remove_post_accumulate_grad_hook() takes (never 0). AutogradError for a tensor that is not a
+/// leaf requiring grad.
 template <class T>
 std::uint64_t register_post_accumulate_grad_hook(const Tensor<T>& leaf, PostAccumulateGradHook<T> hook);
 

@@ -82,18 +82,18 @@ DistributedDataParallel<T>::DistributedDataParallel(std::shared_ptr<Module<T>> m
 
 template <class T>
 DistributedDataParallel<T>::~DistributedDataParallel() {
-  for (std::size_t i = 0; i < hook_keys_.size(); ++i)
-    autograd::remove_post_accumulate_grad_hook(params_[hook_params_[i]], hook_keys_[i]);
+  for (std::size_t i = 0; i < params_.size(); ++i)
+    if (hook_keys_[i]) autograd::remove_post_accumulate_grad_hook(params_[i], hook_keys_[i]);
 }
 
 template <class T>
 void DistributedDataParallel<T>::register_gradient_hooks() {
+  hook_keys_.assign(params_.size(), 0);  // 0: no hook (a parameter that does not require grad)
   for (std::size_t b = 0; b < bucket_params_.size(); ++b)
     for (std::size_t i : bucket_params_[b]) {
       bucket_of_[i] = b;
-      hook_params_.push_back(i);
-      hook_keys_.push_back(autograd::register_post_accumulate_grad_hook<T>(
-          params_[i], [this, i](const Tensor<T>&) { gradient_ready(i); }));
+      hook_keys_[i] = autograd::register_post_accumulate_grad_hook<T>(
+          params_[i], [this, i](const Tensor<T>&) { gradient_ready(i); });
     }
 }
 

@@ -123,8 +123,7 @@ class DistributedDataParallel : public Module<T> {
   std::vector<std::vector<std::size_t>> bucket_params_;
   std::vector<Tensor<T>> bucket_buffers_;
   std::vector<std::size_t> bucket_of_;           // each parameter's bucket
-  std::vector<std::size_t> hook_params_;          // the parameters hooked, and
-  std::vector<std::uint64_t> hook_keys_;          // their hooks' keys
+  std::vector<std::uint64_t> hook_keys_;          // each parameter's gradient hook (0: none)
   std::vector<bool> ready_;                       // gradient accumulated since the last synchronisation
   std::vector<std::size_t> ready_count_;          // per bucket
   std::vector<std::shared_ptr<distributed::Work>> works_;  // per bucket, once started
