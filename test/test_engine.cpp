@@ -97,6 +97,18 @@ void expect_engine_matches_out_of_place(
 
 /// A custom op whose backward hands out, as the gradient of its input, the data it saved in
 /// forward: a tensor that aliases the forward input, which the engine must never write to.
+/// A misbehaving custom op: its backward writes into its grad_output (not through an op, so
+/// no version bump).
+struct WritesItsGradOutput : autograd::Function<WritesItsGradOutput> {
+  static Tensor<double> forward(autograd::AutogradContext<double>&, const Tensor<double>& x) { return x * 1.0; }
+  static std::vector<Tensor<double>> backward(autograd::AutogradContext<double>&,
+                                              const std::vector<Tensor<double>>& g) {
+    const Tensor<double> out = g[0] * 3.0;
+    g[0].data()[0] = 5.0;
+    return {out};
+  }
+};
+
 struct ReturnsSavedInput : autograd::Function<ReturnsSavedInput> {
   template <class S>
   static Tensor<S> forward(autograd::AutogradContext<S>& ctx, const Tensor<S>& x) {
@@ -220,6 +232,38 @@ BOOST_AUTO_TEST_CASE(gradient_aliasing_forward_data_is_never_written) {
   y.sum().backward();
   BOOST_TEST(a.to_vector() == std::vector<float>({1, 2, 3}), boost::test_tools::per_element());
   BOOST_TEST(x.grad().to_vector() == std::vector<float>({4, 7, 10}), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(seed_gradient_of_a_loss_is_never_written) {
+  // A 0-d loss starts from a ones tensor the engine keeps per thread; a custom backward that
+  // writes into its grad_output must not change the next pass's seed.
+  const Tensor<double> w = scalar_tensor<double>(2.0, TensorOptions().requires_grad(true));
+  for (int pass = 0; pass < 2; ++pass) {
+    WritesItsGradOutput::apply(w).backward();
+    BOOST_TEST(w.grad().item() == 3.0 * (pass + 1));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_leaf_keeps_one_accumulator_which_does_not_keep_it_alive) {
+  using eigrad::detail::eager_binary;
+  Tensor<float> w = Tensor<float>{1, 2}.requires_grad_(true);
+  const Tensor<float> one{1, 1};
+  const Tensor<float> first = (w * 2.0f).sum();
+  // eager AddBackward0 saves nothing: its graph reaches w only through the accumulator
+  const Tensor<float> second = eager_binary<float, ops::Add>(w, one).sum();
+  const auto accumulator = first.grad_fn()->next()[0];
+  BOOST_REQUIRE(accumulator);
+  BOOST_TEST(accumulator->name() == "AccumulateGrad");
+  BOOST_TEST(second.grad_fn()->next()[0]->next()[0] == accumulator);  // one per leaf, not one per graph
+  first.backward();
+  const Tensor<float> third = (w * 4.0f).sum();
+  BOOST_TEST(third.grad_fn()->next()[0] == accumulator);  // and kept across passes
+  BOOST_TEST(w.grad().to_vector() == std::vector<float>({2, 2}), boost::test_tools::per_element());
+  // The graph outlives every handle of the leaf: backward runs, and no gradient is left to see.
+  const std::weak_ptr<Node<float>> watched = accumulator;
+  w = Tensor<float>();
+  BOOST_CHECK_NO_THROW(second.backward());
+  BOOST_TEST(!watched.expired());  // the graphs of second and third still hold it
 }
 
 BOOST_AUTO_TEST_CASE(retained_gradient_of_a_node_with_several_gradients) {

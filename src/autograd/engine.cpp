@@ -21,9 +21,10 @@ Node<T>::~Node() {
   // stack, which frees their nodes one at a time after emptying their edges the same way.
   // Shared edges are dropped one by one and rechecked, so a node reached twice from here
   // (x * x) is taken once its other edge is gone rather than freed inside a vector destructor.
+  // The stack allocates only when an edge is held alone: at the end of a training step the
+  // leaves keep their accumulators and the tensors their producers, so it stays empty.
   std::vector<std::shared_ptr<Node<T>>> alone;
-  alone.reserve(next_.size());
-  auto take_edges = [&alone](std::vector<std::shared_ptr<Node<T>>>& edges) {
+  auto take_edges = [&alone](EdgeList<T>& edges) {
     for (auto& edge : edges) {
       if (!edge) continue;
       if (edge.use_count() == 1)
@@ -41,7 +42,7 @@ Node<T>::~Node() {
 }
 
 template <class T>
-std::vector<Tensor<T>> Node<T>::apply(const Tensor<T>& grad_output) {
+void Node<T>::check_saved() const {
   EIGRAD_CHECK(!released_, AutogradError, "Trying to backward through the graph a second time (node ", name(),
                "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
                "the first backward() call to backward through the graph again");
@@ -50,7 +51,18 @@ std::vector<Tensor<T>> Node<T>::apply(const Tensor<T>& grad_output) {
                  "a tensor of shape ", to_string(saved_[i].shape()), " saved by ", name(),
                  " for backward was modified in place afterwards (version ", saved_versions_[i], ", now ",
                  saved_[i].version(), "); compute the gradient before changing it, or change a clone()");
+}
+
+template <class T>
+std::vector<Tensor<T>> Node<T>::apply(const Tensor<T>& grad_output) {
+  check_saved();
   return backward(grad_output);
+}
+
+template <class T>
+void Node<T>::apply_into(const Tensor<T>& grad_output, std::vector<Tensor<T>>& input_grads) {
+  check_saved();
+  backward_into(grad_output, input_grads);
 }
 
 template <class T>
@@ -80,10 +92,20 @@ void run_post_accumulate_grad_hooks(const Tensor<T>& leaf) {
 }  // namespace
 
 template <class T>
+AccumulateGrad<T>::AccumulateGrad(const Tensor<T>& leaf) : leaf_(detail::Internals::impl(leaf)) {}
+
+template <class T>
+Tensor<T> AccumulateGrad<T>::leaf() const {
+  return detail::Internals::tensor(leaf_.lock());
+}
+
+template <class T>
 std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
-  Tensor<T>& grad = leaf_.grad();
-  EIGRAD_CHECK(g.shape() == leaf_.shape(), ShapeError, "gradient of shape ", to_string(g.shape()),
-               " for a leaf of shape ", to_string(leaf_.shape()));
+  const Tensor<T> leaf = this->leaf();
+  if (!leaf.defined()) return {};  // no handle reaches the leaf: nobody can read its gradient
+  Tensor<T>& grad = leaf.grad();
+  EIGRAD_CHECK(g.shape() == leaf.shape(), ShapeError, "gradient of shape ", to_string(g.shape()),
+               " for a leaf of shape ", to_string(leaf.shape()));
   if (!grad.defined()) {
     // Own storage: g may be shared with other gradients. A g that nothing else holds (a
     // gradient a node just made, passed on by the engine) is taken as it is, as PyTorch's
@@ -96,7 +118,7 @@ std::vector<Tensor<T>> AccumulateGrad<T>::backward(const Tensor<T>& g) {
     NoGradGuard no_grad;
     grad += g;
   }
-  run_post_accumulate_grad_hooks(leaf_);
+  run_post_accumulate_grad_hooks(leaf);
   return {};
 }
 
@@ -189,12 +211,8 @@ std::shared_ptr<Node<T>> gradient_edge(const Tensor<T>& t) {
   if (!t.defined() || !t.requires_grad()) return nullptr;
   const auto& impl = detail::Internals::impl(t);
   if (impl->grad_fn) return impl->grad_fn;
-  std::shared_ptr<Node<T>> acc = impl->grad_accumulator.lock();
-  if (!acc) {
-    acc = std::make_shared<AccumulateGrad<T>>(t);
-    impl->grad_accumulator = acc;
-  }
-  return acc;
+  if (!impl->grad_accumulator) impl->grad_accumulator = std::make_shared<AccumulateGrad<T>>(t);
+  return impl->grad_accumulator;
 }
 
 template <class T>
@@ -217,10 +235,7 @@ Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node, const Tensor<T
   bool needed = false;
   for (const auto& t : range) needed = needed || t.requires_grad();
   if (!needed) return result;
-  std::vector<std::shared_ptr<Node<T>>> next;
-  next.reserve(count);
-  for (const auto& t : range) next.push_back(gradient_edge(t));
-  node->set_next(std::move(next));
+  node->set_next(count, [inputs](std::size_t i) { return gradient_edge(inputs[i]); });
   note_forward(*node, result, range);
   result.set_grad_fn(std::move(node));
   return result;
@@ -235,10 +250,7 @@ template <class T>
 Tensor<T> record(Tensor<T> result, std::shared_ptr<Node<T>> node,
                  std::initializer_list<const Tensor<T>*> inputs) {
   if (!any_requires_grad<T>(inputs)) return result;
-  std::vector<std::shared_ptr<Node<T>>> next;
-  next.reserve(inputs.size());
-  for (const Tensor<T>* t : inputs) next.push_back(gradient_edge(*t));
-  node->set_next(std::move(next));
+  node->set_next(inputs.size(), [&inputs](std::size_t i) { return gradient_edge(*inputs.begin()[i]); });
   note_forward(*node, result, inputs);
   result.set_grad_fn(std::move(node));
   return result;
@@ -271,6 +283,8 @@ class GraphTask {
     edge_count_.reserve(kNodes);
     edges_.reserve(2 * kNodes);
     to_walk_.reserve(kNodes);
+    ready_.reserve(kNodes);
+    input_grads_.reserve(kNodes);
   }
 
   /// Empties the task for another pass (the vectors keep their room) and gives it a new pass
@@ -343,22 +357,23 @@ class GraphTask {
   /// Runs the numbered nodes in reverse topological order (Kahn's: a node runs once every
   /// edge into it delivered), last ready first, as the engine always has.
   void execute(bool retain_graph) {
-    std::vector<std::size_t> ready;
-    ready.reserve(nodes_.size());
+    std::vector<std::size_t>& ready = ready_;
+    ready.clear();
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (pending_[i] == 0) ready.push_back(i);
+    std::vector<Tensor<T>>& input_grads = input_grads_;
     while (!ready.empty()) {
       const std::size_t i = ready.back();
       ready.pop_back();
       Node<T>* node = nodes_[i];
       const Tensor<T> g = std::move(grads_[i]);
-      std::vector<Tensor<T>> input_grads;
+      input_grads.clear();
       if (g.defined()) {
         if (auto out = detail::Internals::retained_output(*node).lock()) {
           if (!out->grad.defined()) out->grad = g.clone();
           else out->grad += g;
         }
-        input_grads = node->apply(g);
+        node->apply_into(g, input_grads);
         if (anomaly_enabled) check_anomaly(*node, g, input_grads);
         if (!retain_graph) node->release_saved();
       }
@@ -369,6 +384,7 @@ class GraphTask {
         if (--pending_[child] == 0) ready.push_back(child);
       }
     }
+    input_grads.clear();
   }
 
  private:
@@ -381,13 +397,32 @@ class GraphTask {
   std::vector<std::size_t> edge_count_;
   std::vector<std::size_t> edges_;       // number of the edge's node, or kNoNode
   std::vector<std::size_t> to_walk_;
+  std::vector<std::size_t> ready_;          // nodes whose every input edge delivered
+  std::vector<Tensor<T>> input_grads_;      // the running node's gradients, room reused
 };
 
 }  // namespace
 
+namespace {
+/// The gradient a one-element \p root starts from: ones of its shape. A 0-d CPU root (a loss)
+/// gets one tensor kept on this thread and used again while unchanged (the engine only reads
+/// the gradients it is given, and a node or the accumulator copies one that others share).
 template <class T>
-void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& grad_outputs,
-                  bool retain_graph) {
+Tensor<T> seed_gradient(const Tensor<T>& root) {
+  if (root.dim() != 0 || !root.device().is_cpu()) return ones<T>(root.shape(), root.device());
+  thread_local Tensor<T> one;
+  thread_local std::uint64_t one_version = 0;
+  if (!one.defined() || one.version() != one_version || one.data()[0] != T(1)) {
+    one = ones<T>({});
+    one_version = one.version();
+  }
+  return one;
+}
+}  // namespace
+
+template <class T>
+void run_backward(const Tensor<T>* roots, std::size_t root_count, const Tensor<T>* grad_outputs,
+                  std::size_t grad_output_count, bool retain_graph) {
   NoGradGuard no_grad;  // backward formulas are not themselves recorded
   // Tasks are reused on this thread, so a training step's backward allocates no bookkeeping;
   // a backward() nested in a node's backward takes another one.
@@ -401,16 +436,16 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
     owned_task->reset();
   }
   GraphTask<T>& task = *owned_task;
-  for (std::size_t r = 0; r < roots.size(); ++r) {
+  for (std::size_t r = 0; r < root_count; ++r) {
     const Tensor<T>& root = roots[r];
     EIGRAD_CHECK(root.requires_grad(), AutogradError, "backward() on a tensor of shape ", to_string(root.shape()),
                  " that does not require grad and has no grad_fn");
-    Tensor<T> g = r < grad_outputs.size() ? grad_outputs[r] : Tensor<T>();
+    Tensor<T> g = r < grad_output_count ? grad_outputs[r] : Tensor<T>();
     if (!g.defined()) {
       EIGRAD_CHECK(root.numel() == 1, AutogradError,
                    "backward() without a gradient argument needs a scalar output; got shape ",
                    to_string(root.shape()), " (pass a gradient of that shape)");
-      g = ones<T>(root.shape(), root.device());
+      g = seed_gradient(root);
     } else {
       EIGRAD_CHECK(g.shape() == root.shape(), ShapeError, "backward(): gradient of shape ", to_string(g.shape()),
                    " for an output of shape ", to_string(root.shape()));
@@ -427,13 +462,20 @@ void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<
   idle_tasks.push_back(std::move(owned_task));
 }
 
+template <class T>
+void run_backward(const std::vector<Tensor<T>>& roots, const std::vector<Tensor<T>>& grad_outputs,
+                  bool retain_graph) {
+  run_backward(roots.data(), roots.size(), grad_outputs.data(), grad_outputs.size(), retain_graph);
+}
+
 #define EIGRAD_INSTANTIATE_AUTOGRAD(T)                                                                 \
   template std::shared_ptr<Node<T>> gradient_edge<T>(const Tensor<T>&);                                \
   template bool any_requires_grad<T>(std::initializer_list<const Tensor<T>*>);                         \
   template Tensor<T> record<T>(Tensor<T>, std::shared_ptr<Node<T>>, const std::vector<Tensor<T>>&);    \
   template Tensor<T> record<T>(Tensor<T>, std::shared_ptr<Node<T>>, const Tensor<T>*, std::size_t);      \
   template Tensor<T> record<T>(Tensor<T>, std::shared_ptr<Node<T>>, std::initializer_list<const Tensor<T>*>); \
-  template void run_backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool);
+  template void run_backward<T>(const std::vector<Tensor<T>>&, const std::vector<Tensor<T>>&, bool);   \
+  template void run_backward<T>(const Tensor<T>*, std::size_t, const Tensor<T>*, std::size_t, bool);
 
 EIGRAD_INSTANTIATE_AUTOGRAD(float)
 EIGRAD_INSTANTIATE_AUTOGRAD(double)

@@ -274,7 +274,7 @@ void Tensor<T>::set_grad_fn(std::shared_ptr<Node<T>> node) const {
 template <class T>
 void Tensor<T>::backward(const Tensor& gradient, bool retain_graph) const {
   check_defined("backward()");
-  autograd::run_backward<T>({*this}, {gradient}, retain_graph);
+  autograd::run_backward<T>(this, 1, &gradient, 1, retain_graph);
 }
 
 template <class T>

@@ -24,7 +24,7 @@ struct TensorImpl {
   bool retains_grad = false;                ///< keep grad of a non-leaf
   Tensor<T> grad;                           ///< accumulated gradient
   std::shared_ptr<Node<T>> grad_fn;         ///< producer (null for leaves)
-  std::weak_ptr<Node<T>> grad_accumulator;  ///< the leaf's accumulation node, while alive
+  std::shared_ptr<Node<T>> grad_accumulator;  ///< the leaf's accumulation node, made once
   /// Post-accumulate-grad hooks by key (autograd/hooks.hpp); empty for almost every tensor.
   std::vector<std::pair<std::uint64_t, autograd::PostAccumulateGradHook<T>>> post_accumulate_grad_hooks;
 };
@@ -34,6 +34,14 @@ struct Internals {
   /// The state behind \p t (null for an undefined tensor).
   template <class T>
   static const std::shared_ptr<TensorImpl<T>>& impl(const Tensor<T>& t) { return t.impl(); }
+
+  /// A handle of the tensor \p impl is the state of (undefined for null).
+  template <class T>
+  static Tensor<T> tensor(std::shared_ptr<TensorImpl<T>> impl) {
+    Tensor<T> t;
+    t.impl_ = std::move(impl);
+    return t;
+  }
 
   /// The tensor whose gradient \p node keeps (see Tensor::retain_grad), while it lives.
   template <class T>

@@ -656,6 +656,11 @@ class FusedBackward final : public Node<typename E::Scalar> {
 
  protected:
   std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
+    std::vector<Tensor<T>> grads;
+    backward_into(g, grads);
+    return grads;
+  }
+  void backward_into(const Tensor<T>& g, std::vector<Tensor<T>>& grads) override {
     EIGRAD_CHECK(!released_, AutogradError, "Trying to backward through the graph a second time (node ", name_,
                  "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
                  "the first backward() call to backward through the graph again");
@@ -669,14 +674,18 @@ class FusedBackward final : public Node<typename E::Scalar> {
                    to_string(leaves_[k].shape()), " saved by ", readers_[k],
                    " for backward was modified in place afterwards (version ", versions_[k], ", now ",
                    leaves_[k].version(), "); compute the gradient before changing it, or change a clone()");
-    if (device_.is_cuda()) return backward_on_device(g);
+    if (device_.is_cuda()) {
+      grads = backward_on_device(g);
+      return;
+    }
     const std::int64_t n = n_;
     LeafSlots<T, N> slots;
     for (std::size_t k = 0; k < count_; ++k) {
       slots.data[k] = leaves_[k].data();
       slots.stride[k] = (leaves_[k].numel() == n && n != 1) ? 1 : 0;
     }
-    std::vector<Tensor<T>> grads(count_);
+    grads.clear();
+    grads.resize(count_);
     T unused = 0;  // marks a one-element leaf that wants its adjoint summed
     for (std::size_t k = 0; k < count_; ++k) {
       if (!this->needs_input_grad(k)) continue;
@@ -710,7 +719,6 @@ class FusedBackward final : public Node<typename E::Scalar> {
       ev->bwd(i0, m, adj);
     }
     ev->for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves_[j].shape(), sum, leaves_[j].device()); });
-    return grads;
   }
   /// The backward of a statement on "cuda": one run_backward over the leaves' device memory;
   /// a leaf read twice is one program leaf, whose whole adjoint goes to its first occurrence.
