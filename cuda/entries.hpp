@@ -10,20 +10,6 @@
 
 namespace eigrad::cuda::detail {
 
-/// x ^ e with both kernels kept as values (the eager pow(double) and its PowBackward0).
-template <class T>
-struct PowExponent {
-  ops::PowKind kind;     ///< kernel of x ^ e
-  ops::PowKind kind_m1;  ///< kernel of x ^ (e - 1)
-  T e;                   ///< exponent
-  T e_m1;                ///< exponent - 1
-  EIGRAD_HOST_DEVICE T value(T x) const { return ops::pow_by_kind(kind, e, x); }
-  /// pow_backward: zeros for e == 0, else grad * (e * self.pow(e - 1)).
-  EIGRAD_HOST_DEVICE T grad(T g, T x, T) const {
-    return kind == ops::PowKind::One ? T(0) : g * (e * ops::pow_by_kind(kind_m1, e_m1, x));
-  }
-};
-
 /// PowScalarBase with its log(base) given (computed once on the host).
 template <class T>
 EIGRAD_HOST_DEVICE ops::PowScalarBase<T> pow_scalar_base(T base, T log_base) {
@@ -58,7 +44,7 @@ EIGRAD_HOST_DEVICE auto with_unary_entry(const Unary<T>& op, F&& f) {
     case Code::RDivScalar: return f(ops::RDivScalar<T>{{}, op.s});
     case Code::PowScalarBase: return f(pow_scalar_base(op.s, op.s2));
     case Code::Clamp: return f(ops::Clamp<T>{{}, op.s, op.s2});
-    case Code::PowScalar: return f(PowExponent<T>{op.pow, op.pow_m1, op.s, op.s2});
+    case Code::PowScalar: return f(ops::PowScalarKinds<T>{op.pow, op.pow_m1, op.s, op.s2});
     default: return f(ops::Neg{});  // Code::Neg; the builders admit no other code here
   }
 }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "eigrad/autograd/gradcheck.hpp"
+#include "eigrad/dual.hpp"
 #include "eigrad/expr/expr.hpp"
 #include "eigrad/random.hpp"
 #include "eigrad/tensor.hpp"
@@ -16,12 +17,15 @@
 // The test table (as PyTorch's OpInfo, Stan's expect_ad): every differentiable tensor op once,
 // with its operands' shapes and domains. Each check below runs over the whole table:
 //   - values and first derivatives three ways in float64: forward mode (duals, through an
-//     independent reference implementation of the tensor API, which also checks the values)
-//     = reverse mode = central differences, and second derivatives (check_ad_modes);
+//     independent reference implementation of the tensor API, which also checks the values;
+//     its elementwise math is Dual's, i.e. the op table's entries applied to duals)
+//     = reverse mode = central differences, and second derivatives from nested duals
+//     (check_ad_modes);
 //   - autograd::gradcheck in float64;
 //   - float32 values and gradients against float64;
 //   - for the rows lazy expressions fuse, the fused value and gradients against the eager ops
 //     (each op its own node and result, through the Eager operand type) in both dtypes.
+// And the entries themselves on nested duals (op_table_entries_run_on_nested_duals).
 // Adding an op is one op-table entry (include/eigrad/ops/) and one line in for_each_op().
 
 using namespace eigrad;
@@ -160,4 +164,92 @@ BOOST_AUTO_TEST_CASE(fused_expressions_match_the_eager_ops) {
     }
   });
   BOOST_TEST(rows_fused >= 30);
+}
+
+namespace {
+
+/// A two-operand entry as a one-operand one in its first operand, the second fixed at c.
+template <class Op>
+struct InFirstOperand {
+  Op op;
+  double c;
+  template <class T> T value(T x) const { return op.value(x, T(c)); }
+  template <class T> T grad(T g, T x, T y) const { return op.grad_a(g, x, T(c), y); }
+};
+
+/// The same in the second operand, the first fixed at c.
+template <class Op>
+struct InSecondOperand {
+  Op op;
+  double c;
+  template <class T> T value(T x) const { return op.value(T(c), x); }
+  template <class T> T grad(T g, T x, T y) const { return op.grad_b(g, T(c), x, y); }
+};
+
+/// The entry \p make returns (given a value of the element type, for entries whose type
+/// depends on it), run by its own functors on nested duals Dual<Dual<double, 1>, 1> at each
+/// of \p points: the value is the entry's on doubles, both first derivatives are its gradient
+/// formula, and the second derivative equals central differences of that formula on doubles
+/// and the formula itself differentiated by duals.
+template <class Make>
+void check_entry_on_nested_duals(const std::string& name, const Make& make, const std::vector<double>& points) {
+  using D = Dual<double, 1>;
+  using DD = Dual<D, 1>;
+  const auto value = [&make](auto x) { return make(x).value(x); };
+  const auto derivative = [&make](auto x) {
+    using T = decltype(x);
+    const auto entry = make(x);
+    return entry.grad(T(1), x, entry.value(x));
+  };
+  const auto close = [](double a, double b, double rtol) { return std::abs(a - b) <= rtol * (1 + std::abs(b)); };
+  for (double x : points) {
+    BOOST_TEST_CONTEXT(name << " at " << x) {
+      DD xx(D::variable(x, 0));
+      xx.tangent(0) = D(1.0);
+      const DD y = value(xx);
+      const double d1 = derivative(x);
+      BOOST_TEST(y.value().value() == value(x));
+      BOOST_TEST(close(y.value().tangent(0), d1, 1e-14), "inner tangent " << y.value().tangent(0) << ", grad " << d1);
+      BOOST_TEST(close(y.tangent(0).value(), d1, 1e-14), "outer tangent " << y.tangent(0).value() << ", grad " << d1);
+      const double h = 1e-5 * std::max(1.0, std::abs(x));
+      const double fd2 = (derivative(x + h) - derivative(x - h)) / (2 * h);
+      const double d2 = y.tangent(0).tangent(0);
+      BOOST_TEST(close(d2, fd2, 1e-6), "second derivative " << d2 << ", central difference of grad " << fd2);
+      const D dd = derivative(D::variable(x, 0));
+      BOOST_TEST(close(d2, dd.tangent(0), 1e-12), "second derivative " << d2 << ", grad on duals " << dd.tangent(0));
+    }
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(op_table_entries_run_on_nested_duals) {
+  const std::vector<double> real = {-2.3, -0.7, 0.3, 1.9};
+  const std::vector<double> positive = {0.2, 0.9, 2.6};
+  const auto entry = [](auto op) { return [op](auto) { return op; }; };
+  check_entry_on_nested_duals("neg", entry(ops::Neg{}), real);
+  check_entry_on_nested_duals("sin", entry(ops::Sin{}), real);
+  check_entry_on_nested_duals("cos", entry(ops::Cos{}), real);
+  check_entry_on_nested_duals("exp", entry(ops::Exp{}), real);
+  check_entry_on_nested_duals("log", entry(ops::Log{}), positive);
+  check_entry_on_nested_duals("sqrt", entry(ops::Sqrt{}), positive);
+  check_entry_on_nested_duals("abs", entry(ops::Abs{}), real);
+  check_entry_on_nested_duals("tanh", entry(ops::Tanh{}), real);
+  check_entry_on_nested_duals("sigmoid", entry(ops::Sigmoid{}), real);
+  check_entry_on_nested_duals("relu", entry(ops::Relu{}), real);
+  check_entry_on_nested_duals("clamp", [](auto x) { return ops::Clamp<decltype(x)>{{}, -1.0, 1.0}; }, real);
+  check_entry_on_nested_duals("s / x", [](auto x) { return ops::RDivScalar<decltype(x)>{{}, 2.5}; }, real);
+  check_entry_on_nested_duals("2 ^ x", entry(ops::PowScalarBase<double>(2.0)), real);
+  for (double e : {0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 2.7}) {
+    check_entry_on_nested_duals("x ^ " + std::to_string(e),
+                                [e](auto x) { return ops::PowScalarKinds<decltype(x), double>::of(e); }, positive);
+  }
+  check_entry_on_nested_duals("x ^ 4 at negative x", [](auto x) { return ops::PowScalarKinds<decltype(x), double>::of(4.0); },
+                              real);
+  check_entry_on_nested_duals("x * 1.5", entry(InFirstOperand<ops::Mul>{{}, 1.5}), real);
+  check_entry_on_nested_duals("1.5 / x", entry(InSecondOperand<ops::Div>{{}, 1.5}), real);
+  check_entry_on_nested_duals("x / 1.5", entry(InFirstOperand<ops::Div>{{}, 1.5}), real);
+  check_entry_on_nested_duals("x ^ 1.5 (tensor exponent)", entry(InFirstOperand<ops::Pow>{{}, 1.5}), positive);
+  check_entry_on_nested_duals("1.5 ^ x (tensor base)", entry(InSecondOperand<ops::Pow>{{}, 1.5}), real);
+  check_entry_on_nested_duals("maximum(x, 0.5)", entry(InFirstOperand<ops::Maximum>{{}, 0.5}), real);
 }

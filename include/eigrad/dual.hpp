@@ -8,6 +8,10 @@
 /// derivatives, in one pass, with no graph. Because `T` may itself be a Dual,
 /// `Dual<Dual<double, N>, N>` carries second derivatives (see forward.hpp for hessian()).
 ///
+/// Every function with an op-table entry (include/eigrad/ops/: the arithmetic, sin, exp, pow,
+/// ...) is that entry applied to the dual: the entry's `value` on the value and its gradient
+/// formula on each tangent, the same functors the tensor ops, expressions and the device run.
+///
 /// The tangents live in a plain fixed-size array and every function is `EIGRAD_HOST_DEVICE`,
 /// so duals can be used inside device functors. Eigen support (NumTraits, mixing with plain
 /// scalars in expressions) is in dual_eigen.hpp; this header includes no Eigen.
@@ -17,6 +21,8 @@
 
 #include "eigrad/errors.hpp"
 #include "eigrad/host_device.hpp"
+#include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/pow.hpp"
 
 namespace eigrad {
 
@@ -54,6 +60,27 @@ template <class S>
 using enable_if_arithmetic = std::enable_if_t<std::is_arithmetic_v<S>, int>;
 template <class T>
 using enable_if_dual = std::enable_if_t<is_dual_v<T>, int>;
+
+/// Op-table entry \p op applied to \p x: the entry's value once, then its gradient formula
+/// with each tangent as the incoming gradient (every entry's gradient is linear in it, so
+/// that is the tangent of the result).
+template <class Op, class T, int N>
+EIGRAD_HOST_DEVICE Dual<T, N> apply_entry(const Op& op, const Dual<T, N>& x) {
+  Dual<T, N> r(op.value(x.value()));
+  for (int i = 0; i < N; ++i) r.tangent(i) = op.grad(x.tangent(i), x.value(), r.value());
+  return r;
+}
+/// Two-operand entry \p op applied to \p a and \p b: the tangent is the sum of both
+/// operands' gradient formulas.
+template <class Op, class T, int N>
+EIGRAD_HOST_DEVICE Dual<T, N> apply_entry(const Op& op, const Dual<T, N>& a, const Dual<T, N>& b) {
+  Dual<T, N> r(op.value(a.value(), b.value()));
+  for (int i = 0; i < N; ++i) {
+    r.tangent(i) = op.grad_a(a.tangent(i), a.value(), b.value(), r.value()) +
+                   op.grad_b(b.tangent(i), a.value(), b.value(), r.value());
+  }
+  return r;
+}
 }  // namespace detail
 
 /// A value of type \p T with \p N tangents (directional derivatives) of the same type.
@@ -113,50 +140,24 @@ class Dual {
   /// The derivative along seeded direction \p i (writable, to seed variables).
   EIGRAD_HOST_DEVICE T& tangent(int i) { return tangent_[i]; }
 
-  /// Adds \p b (value and tangents).
-  EIGRAD_HOST_DEVICE Dual& operator+=(const Dual& b) {
-    value_ += b.value_;
-    for (int i = 0; i < N; ++i) tangent_[i] += b.tangent_[i];
-    return *this;
-  }
-  /// Subtracts \p b.
-  EIGRAD_HOST_DEVICE Dual& operator-=(const Dual& b) {
-    value_ -= b.value_;
-    for (int i = 0; i < N; ++i) tangent_[i] -= b.tangent_[i];
-    return *this;
-  }
-  /// Multiplies by \p b (product rule).
-  EIGRAD_HOST_DEVICE Dual& operator*=(const Dual& b) {
-    // Through a copy so that `a *= a` reads the old tangents.
-    const Dual a = *this;
-    for (int i = 0; i < N; ++i) tangent_[i] = a.tangent_[i] * b.value_ + a.value_ * b.tangent_[i];
-    value_ = a.value_ * b.value_;
-    return *this;
-  }
-  /// Divides by \p b (quotient rule).
-  EIGRAD_HOST_DEVICE Dual& operator/=(const Dual& b) {
-    const Dual a = *this;
-    value_ = a.value_ / b.value_;
-    // (a/b)' = (a' - (a/b) b') / b: one division per tangent and no b^2 overflow.
-    for (int i = 0; i < N; ++i) tangent_[i] = (a.tangent_[i] - value_ * b.tangent_[i]) / b.value_;
-    return *this;
-  }
-  /// Adds a constant.
-  EIGRAD_HOST_DEVICE Dual& operator+=(const T& s) { value_ += s; return *this; }
-  /// Subtracts a constant.
-  EIGRAD_HOST_DEVICE Dual& operator-=(const T& s) { value_ -= s; return *this; }
-  /// Multiplies value and tangents by a constant.
-  EIGRAD_HOST_DEVICE Dual& operator*=(const T& s) {
-    value_ *= s;
-    for (int i = 0; i < N; ++i) tangent_[i] *= s;
-    return *this;
-  }
-  /// Divides value and tangents by a constant.
-  EIGRAD_HOST_DEVICE Dual& operator/=(const T& s) {
-    value_ /= s;
-    for (int i = 0; i < N; ++i) tangent_[i] /= s;
-    return *this;
-  }
+  // The result is built apart and then assigned, so that `a *= a` reads the old tangents.
+  /// Adds \p b (ops::Add).
+  EIGRAD_HOST_DEVICE Dual& operator+=(const Dual& b) { return *this = detail::apply_entry(ops::Add{}, *this, b); }
+  /// Subtracts \p b (ops::Sub).
+  EIGRAD_HOST_DEVICE Dual& operator-=(const Dual& b) { return *this = detail::apply_entry(ops::Sub{}, *this, b); }
+  /// Multiplies by \p b (ops::Mul: the product rule).
+  EIGRAD_HOST_DEVICE Dual& operator*=(const Dual& b) { return *this = detail::apply_entry(ops::Mul{}, *this, b); }
+  /// Divides by \p b (ops::Div: the quotient rule as a' / b - b' (a / b) / b, no b² to
+  /// overflow).
+  EIGRAD_HOST_DEVICE Dual& operator/=(const Dual& b) { return *this = detail::apply_entry(ops::Div{}, *this, b); }
+  /// Adds a constant (ops::AddScalar).
+  EIGRAD_HOST_DEVICE Dual& operator+=(const T& s) { return *this = detail::apply_entry(ops::AddScalar<T>{{}, s}, *this); }
+  /// Subtracts a constant (ops::SubScalar).
+  EIGRAD_HOST_DEVICE Dual& operator-=(const T& s) { return *this = detail::apply_entry(ops::SubScalar<T>{{}, s}, *this); }
+  /// Multiplies value and tangents by a constant (ops::MulScalar).
+  EIGRAD_HOST_DEVICE Dual& operator*=(const T& s) { return *this = detail::apply_entry(ops::MulScalar<T>{{}, s}, *this); }
+  /// Divides value and tangents by a constant (ops::DivScalar).
+  EIGRAD_HOST_DEVICE Dual& operator/=(const T& s) { return *this = detail::apply_entry(ops::DivScalar<T>{{}, s}, *this); }
   /// Adds an arithmetic constant.
   template <class S, detail::enable_if_arithmetic<S> = 0>
   EIGRAD_HOST_DEVICE Dual& operator+=(S s) { return *this += T(s); }
@@ -175,12 +176,7 @@ class Dual {
   // Dual/T forms) they accept implicit conversions of the other operand. The arithmetic
   // templates make `nested * 2.0` unambiguous when T is itself a Dual.
   EIGRAD_HOST_DEVICE friend Dual operator+(const Dual& a) { return a; }
-  EIGRAD_HOST_DEVICE friend Dual operator-(const Dual& a) {
-    Dual r;
-    r.value_ = -a.value_;
-    for (int i = 0; i < N; ++i) r.tangent_[i] = -a.tangent_[i];
-    return r;
-  }
+  EIGRAD_HOST_DEVICE friend Dual operator-(const Dual& a) { return detail::apply_entry(ops::Neg{}, a); }
 
 #define EIGRAD_DUAL_BINARY_OPERATOR(OP, COMPOUND)                                        \
   EIGRAD_HOST_DEVICE friend Dual operator OP(Dual a, const Dual& b) { return a COMPOUND b; } \
@@ -200,19 +196,13 @@ class Dual {
   template <class S, detail::enable_if_arithmetic<S> = 0>
   EIGRAD_HOST_DEVICE friend Dual operator*(S s, Dual b) { return b *= T(s); }
   EIGRAD_HOST_DEVICE friend Dual operator-(const T& s, const Dual& b) {
-    Dual r = -b;
-    r.value_ += s;
-    return r;
+    return detail::apply_entry(ops::RSubScalar<T>{{}, s}, b);
   }
   template <class S, detail::enable_if_arithmetic<S> = 0>
   EIGRAD_HOST_DEVICE friend Dual operator-(S s, const Dual& b) { return T(s) - b; }
-  EIGRAD_HOST_DEVICE friend Dual operator/(const T& s, const Dual& b) {
-    // (s/b)' = -(s/b) b' / b
-    Dual r;
-    r.value_ = s / b.value_;
-    for (int i = 0; i < N; ++i) r.tangent_[i] = -(r.value_ * b.tangent_[i]) / b.value_;
-    return r;
-  }
+  // ops::Div with a constant dividend, not ops::RDivScalar: that is PyTorch's tensor form
+  // (1 / b) * s, which rounds twice; s / b must equal Dual(s) / b.
+  EIGRAD_HOST_DEVICE friend Dual operator/(const T& s, const Dual& b) { return Dual(s) / b; }
   template <class S, detail::enable_if_arithmetic<S> = 0>
   EIGRAD_HOST_DEVICE friend Dual operator/(S s, const Dual& b) { return T(s) / b; }
 
@@ -263,19 +253,15 @@ EIGRAD_HOST_DEVICE dual_base_t<T> base_value(const T& x) {
 }
 
 // ------------------------------------------------------------------ trigonometric
-/// Sine; derivative cos.
+/// Sine (ops::Sin); derivative cos.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> sin(const Dual<T, N>& x) {
-  using std::cos;
-  using std::sin;
-  return detail::chain(x, sin(x.value()), cos(x.value()));
+  return detail::apply_entry(ops::Sin{}, x);
 }
-/// Cosine; derivative -sin.
+/// Cosine (ops::Cos); derivative -sin.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> cos(const Dual<T, N>& x) {
-  using std::cos;
-  using std::sin;
-  return detail::chain(x, cos(x.value()), T(-sin(x.value())));
+  return detail::apply_entry(ops::Cos{}, x);
 }
 /// Tangent; derivative 1 + tan².
 template <class T, int N>
@@ -334,29 +320,23 @@ EIGRAD_HOST_DEVICE Dual<T, N> cosh(const Dual<T, N>& x) {
   using std::sinh;
   return detail::chain(x, cosh(x.value()), sinh(x.value()));
 }
-/// Hyperbolic tangent; derivative 1 - tanh².
+/// Hyperbolic tangent (ops::Tanh); derivative 1 - tanh².
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> tanh(const Dual<T, N>& x) {
-  using std::tanh;
-  const T t = tanh(x.value());
-  return detail::chain(x, t, T(T(1) - t * t));
+  return detail::apply_entry(ops::Tanh{}, x);
 }
-/// Logistic sigmoid 1 / (1 + exp(-x)); derivative s (1 - s).
+/// Logistic sigmoid 1 / (1 + exp(-x)) (ops::Sigmoid); derivative s (1 - s), 0 where exp(-x)
+/// overflows.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> sigmoid(const Dual<T, N>& x) {
-  using std::exp;
-  // exp(-x) overflows to inf for very negative x, giving s = 0 and s' = 0 as it should.
-  const T s = T(1) / (T(1) + exp(-x.value()));
-  return detail::chain(x, s, T(s * (T(1) - s)));
+  return detail::apply_entry(ops::Sigmoid{}, x);
 }
 
 // ------------------------------------------------------------------ exponential and logarithmic
-/// Exponential; derivative exp.
+/// Exponential (ops::Exp); derivative exp.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> exp(const Dual<T, N>& x) {
-  using std::exp;
-  const T e = exp(x.value());
-  return detail::chain(x, e, e);
+  return detail::apply_entry(ops::Exp{}, x);
 }
 /// exp(x) - 1, accurate near 0; derivative exp.
 template <class T, int N>
@@ -365,11 +345,10 @@ EIGRAD_HOST_DEVICE Dual<T, N> expm1(const Dual<T, N>& x) {
   using std::expm1;
   return detail::chain(x, expm1(x.value()), exp(x.value()));
 }
-/// Natural logarithm; derivative 1 / x.
+/// Natural logarithm (ops::Log); derivative 1 / x.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> log(const Dual<T, N>& x) {
-  using std::log;
-  return detail::chain(x, log(x.value()), T(T(1) / x.value()));
+  return detail::apply_entry(ops::Log{}, x);
 }
 /// log(1 + x), accurate near 0; derivative 1 / (1 + x).
 template <class T, int N>
@@ -393,12 +372,10 @@ EIGRAD_HOST_DEVICE Dual<T, N> log10(const Dual<T, N>& x) {
 }
 
 // ------------------------------------------------------------------ powers and roots
-/// Square root; derivative 1 / (2 sqrt(x)) (infinite at 0, as in PyTorch).
+/// Square root (ops::Sqrt); derivative 1 / (2 sqrt(x)) (infinite at 0, as in PyTorch).
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> sqrt(const Dual<T, N>& x) {
-  using std::sqrt;
-  const T r = sqrt(x.value());
-  return detail::chain(x, r, T(T(0.5) / r));
+  return detail::apply_entry(ops::Sqrt{}, x);
 }
 /// Cube root; derivative 1 / (3 cbrt(x)²).
 template <class T, int N>
@@ -407,48 +384,31 @@ EIGRAD_HOST_DEVICE Dual<T, N> cbrt(const Dual<T, N>& x) {
   const T r = cbrt(x.value());
   return detail::chain(x, r, T(T(1) / (T(3) * r * r)));
 }
-/// x raised to a real exponent \p p; derivative p x^(p-1). Exponents 0 to 3 are exact
-/// (1, x, x·x, x·x·x, as the tensor layer computes them), and the derivative of x^0 is 0.
+/// x raised to a real exponent \p p (ops::PowScalarKinds, the tensor layer's kernels:
+/// exponents 0 to 3 as products, ±0.5 through sqrt, -1 and -2 as reciprocals); derivative
+/// p x^(p-1), 0 for p = 0. The exponent stays a plain number at every nesting depth.
 template <class T, int N, class S, detail::enable_if_arithmetic<S> = 0>
 EIGRAD_HOST_DEVICE Dual<T, N> pow(const Dual<T, N>& x, S p) {
-  using std::pow;
-  using B = dual_base_t<T>;
-  const B e = static_cast<B>(p);
-  if (e == B(0)) return Dual<T, N>(T(1));
-  if (e == B(1)) return x;
-  if (e == B(2)) return x * x;
-  if (e == B(3)) return x * x * x;
-  return detail::chain(x, T(pow(x.value(), e)), T(e * pow(x.value(), B(e - B(1)))));
+  return detail::apply_entry(ops::PowScalarKinds<T, dual_base_t<T>>::of(static_cast<double>(p)), x);
 }
-/// x raised to a dual exponent y: partials y x^(y-1) and x^y log(x); the log term is taken
-/// as 0 where x = 0 (as PyTorch does) so that 0^y stays differentiable in x.
+/// x raised to a dual exponent y (ops::Pow): partials y x^(y-1) (0 for y = 0) and x^y log(x);
+/// the log term is taken as 0 where x = 0 and y >= 0 (as PyTorch does) so that 0^y stays
+/// differentiable.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> pow(const Dual<T, N>& x, const Dual<T, N>& y) {
-  using std::log;
-  using std::pow;
-  const T& v = x.value();
-  const T& w = y.value();
-  Dual<T, N> r(pow(v, w));
-  const T dx = w * pow(v, T(w - T(1)));
-  const T dy = v == T(0) ? T(0) : T(r.value() * log(v));
-  for (int i = 0; i < N; ++i) r.tangent(i) = dx * x.tangent(i) + dy * y.tangent(i);
-  return r;
+  return detail::apply_entry(ops::Pow{}, x, y);
 }
 /// A nested dual raised to an exponent of its value type (a dual one level down).
 template <class T, int N, detail::enable_if_dual<T> = 0>
 EIGRAD_HOST_DEVICE Dual<T, N> pow(const Dual<T, N>& x, const T& y) {
   return pow(x, Dual<T, N>(y));
 }
-/// A real base \p s raised to a dual exponent y; derivative s^y log(s) (0 where s = 0).
+/// A real base \p s raised to a dual exponent y (ops::PowScalarBase); derivative s^y log(s),
+/// 0 where s = 0 and y >= 0. The base stays a plain number at every nesting depth.
 template <class T, int N, class S, detail::enable_if_arithmetic<S> = 0>
 EIGRAD_HOST_DEVICE Dual<T, N> pow(S s, const Dual<T, N>& y) {
-  using std::log;
-  using std::pow;
   using B = dual_base_t<T>;
-  const B base = static_cast<B>(s);
-  const T r = pow(base, y.value());
-  const T d = base == B(0) ? T(0) : T(r * log(base));
-  return detail::chain(y, r, d);
+  return detail::apply_entry(ops::PowScalarBase<B>(static_cast<B>(s)), y);
 }
 /// A base of the value type (a dual one level down) raised to a nested dual exponent.
 template <class T, int N, detail::enable_if_dual<T> = 0>
@@ -457,47 +417,32 @@ EIGRAD_HOST_DEVICE Dual<T, N> pow(const T& s, const Dual<T, N>& y) {
 }
 
 // ------------------------------------------------------------------ piecewise
-/// Absolute value; derivative sign(x), 0 at 0 (as PyTorch).
+/// Absolute value (ops::Abs); derivative sign(x), 0 at 0 (as PyTorch).
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> abs(const Dual<T, N>& x) {
-  using std::abs;
-  Dual<T, N> r(abs(x.value()));
-  const bool pos = x.value() > T(0);
-  const bool neg = x.value() < T(0);
-  for (int i = 0; i < N; ++i) {
-    r.tangent(i) = pos ? x.tangent(i) : (neg ? T(-x.tangent(i)) : T(0));
-  }
-  return r;
+  return detail::apply_entry(ops::Abs{}, x);
 }
 /// Same as abs().
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> fabs(const Dual<T, N>& x) {
   return abs(x);
 }
-/// max(x, 0); derivative 1 for x > 0, else 0 (NaN propagates).
+/// max(x, 0) as clamp_min(x, 0) (ops::Relu); derivative 1 for x > 0, else 0 (NaN
+/// propagates, with the whole derivative).
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> relu(const Dual<T, N>& x) {
-  const bool nan = x.value() != x.value();
-  return (x.value() > T(0) || nan) ? x : Dual<T, N>(T(0));
+  return detail::apply_entry(ops::Relu{}, x);
 }
-/// The larger of \p a and \p b; on a tie the derivative is the mean of both (as PyTorch's
-/// `maximum`), and a NaN operand propagates.
+/// The larger of \p a and \p b (ops::Maximum); on a tie each operand's derivative counts
+/// half (as PyTorch's `maximum`), and a NaN operand propagates.
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> max(const Dual<T, N>& a, const Dual<T, N>& b) {
-  if (a.value() > b.value() || a.value() != a.value()) return a;
-  if (b.value() > a.value() || b.value() != b.value()) return b;
-  Dual<T, N> r(a.value());
-  for (int i = 0; i < N; ++i) r.tangent(i) = (a.tangent(i) + b.tangent(i)) * T(0.5);
-  return r;
+  return detail::apply_entry(ops::Maximum{}, a, b);
 }
-/// The smaller of \p a and \p b; ties and NaN as max().
+/// The smaller of \p a and \p b (ops::Minimum); ties and NaN as max().
 template <class T, int N>
 EIGRAD_HOST_DEVICE Dual<T, N> min(const Dual<T, N>& a, const Dual<T, N>& b) {
-  if (a.value() < b.value() || a.value() != a.value()) return a;
-  if (b.value() < a.value() || b.value() != b.value()) return b;
-  Dual<T, N> r(a.value());
-  for (int i = 0; i < N; ++i) r.tangent(i) = (a.tangent(i) + b.tangent(i)) * T(0.5);
-  return r;
+  return detail::apply_entry(ops::Minimum{}, a, b);
 }
 /// Same as max() (the tensor layer's name).
 template <class T, int N>
@@ -510,12 +455,18 @@ EIGRAD_HOST_DEVICE Dual<T, N> minimum(const Dual<T, N>& a, const Dual<T, N>& b) 
   return min(a, b);
 }
 /// \p x limited to [lo, hi]; the derivative passes where lo <= x <= hi (as PyTorch's clamp).
-/// The bounds may be constants of any type comparable with the value, or duals.
+/// The bounds may be constants convertible to the value type (ops::Clamp) or duals (then a
+/// clamped result takes the bound's derivative).
 template <class T, int N, class L, class H>
 EIGRAD_HOST_DEVICE Dual<T, N> clamp(const Dual<T, N>& x, const L& lo, const H& hi) {
-  if (x.value() < lo) return Dual<T, N>(lo);
-  if (x.value() > hi) return Dual<T, N>(hi);
-  return x;
+  if constexpr (is_dual_v<L> || is_dual_v<H>) {
+    // PyTorch's clamp with tensor bounds: no entry in the op table.
+    if (x.value() < lo) return Dual<T, N>(lo);
+    if (x.value() > hi) return Dual<T, N>(hi);
+    return x;
+  } else {
+    return detail::apply_entry(ops::Clamp<T>{{}, T(lo), T(hi)}, x);
+  }
 }
 
 // ------------------------------------------------------------------ classification

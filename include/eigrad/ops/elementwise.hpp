@@ -11,6 +11,11 @@
 ///   special values come out the same. Every formula is linear in `g`, so the same function is
 ///   the forward-mode tangent when `g` is the operand's tangent;
 /// - `name`: PyTorch's backward node name;
+///
+/// Math functions are called unqualified after `using std::sin;` (and so on), so that an
+/// entry also runs on Dual numbers, nested ones included: argument-dependent lookup finds
+/// dual.hpp's overloads, which apply these same entries to the dual's value and tangents.
+/// For float and double the call is std::sin, as written qualified.
 /// - `saves_input` / `saves_output`: what a recorded node must keep for `grad`;
 /// - `array(x)` where Eigen's vectorised form rounds exactly as `value` (`+ - * /`, abs; not
 ///   sqrt, whose float packet is an approximation under EIGEN_FAST_MATH):
@@ -34,6 +39,12 @@ EIGRAD_HOST_DEVICE inline float one_minus_square(float y) {
   return static_cast<float>(1.0 - static_cast<double>(y) * static_cast<double>(y));
 }
 EIGRAD_HOST_DEVICE inline double one_minus_square(double y) { return std::fma(-y, y, 1.0); }
+/// 1 - y*y for other element types (duals): the float and double overloads above are the
+/// exact matches for plain numbers, so their rounding is unchanged.
+template <class T>
+EIGRAD_HOST_DEVICE T one_minus_square(const T& y) {
+  return T(1) - y * y;
+}
 }  // namespace detail
 
 /// What a recorded node keeps for an entry's gradient: the operand(s) and/or the output.
@@ -69,9 +80,15 @@ struct Sin : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "SinBackward0";
   /// sin(x).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::sin(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::sin;
+    return sin(x);
+  }
   /// grad * self.cos().
-  template <class T> EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return g * std::cos(x); }
+  template <class T> EIGRAD_HOST_DEVICE T grad(T g, T x, T) const {
+    using std::cos;
+    return g * cos(x);
+  }
 };
 
 /// Cosine.
@@ -79,9 +96,15 @@ struct Cos : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "CosBackward0";
   /// cos(x).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::cos(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::cos;
+    return cos(x);
+  }
   /// grad * -self.sin().
-  template <class T> EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return g * -std::sin(x); }
+  template <class T> EIGRAD_HOST_DEVICE T grad(T g, T x, T) const {
+    using std::sin;
+    return g * -sin(x);
+  }
 };
 
 /// Exponential.
@@ -89,7 +112,10 @@ struct Exp : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "ExpBackward0";
   /// exp(x).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::exp(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::exp;
+    return exp(x);
+  }
   /// grad * result.
   template <class T> EIGRAD_HOST_DEVICE T grad(T g, T, T y) const { return g * y; }
 };
@@ -99,7 +125,10 @@ struct Log : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "LogBackward0";
   /// log(x).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::log(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::log;
+    return log(x);
+  }
   /// grad.div(self).
   template <class T> EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return g / x; }
 };
@@ -109,7 +138,10 @@ struct Sqrt : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "SqrtBackward0";
   /// sqrt(x).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::sqrt(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::sqrt;
+    return sqrt(x);
+  }
   /// grad / (2 * result).
   template <class T> EIGRAD_HOST_DEVICE T grad(T g, T, T y) const { return g / (T(2) * y); }
 };
@@ -119,7 +151,10 @@ struct Abs : Saves<true, false> {
   /// Backward node name.
   static constexpr const char* name = "AbsBackward0";
   /// |x|.
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::abs(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::abs;
+    return abs(x);
+  }
   /// grad * self.sgn(), with sgn(±0) = sgn(NaN) = 0.
   template <class T> EIGRAD_HOST_DEVICE T grad(T g, T x, T) const { return g * T((T(0) < x) - (x < T(0))); }
   /// Vectorised |x|.
@@ -131,7 +166,10 @@ struct Tanh : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "TanhBackward0";
   /// tanh(x).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return std::tanh(x); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::tanh;
+    return tanh(x);
+  }
   /// tanh_backward: grad * (1 - y * y), the bracket rounded once.
   template <class T> EIGRAD_HOST_DEVICE T grad(T g, T, T y) const { return g * detail::one_minus_square(y); }
 };
@@ -141,7 +179,10 @@ struct Sigmoid : Saves<false, true> {
   /// Backward node name.
   static constexpr const char* name = "SigmoidBackward0";
   /// 1 / (1 + exp(-x)).
-  template <class T> EIGRAD_HOST_DEVICE T value(T x) const { return T(1) / (T(1) + std::exp(-x)); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T x) const {
+    using std::exp;
+    return T(1) / (T(1) + exp(-x));
+  }
   /// sigmoid_backward: grad * (1 - y) * y.
   template <class T> EIGRAD_HOST_DEVICE T grad(T g, T, T y) const { return g * (T(1) - y) * y; }
 };
@@ -258,10 +299,18 @@ struct PowScalarBase : Saves<true, true> {
       : s(base), log_base(static_cast<T>(std::log(static_cast<double>(base)))) {}
   /// Backward node name.
   static constexpr const char* name = "PowBackward2";
+  // value and grad take the exponent's type P apart from T: on duals the base and log(s)
+  // stay plain numbers of T (a dual constant base would differentiate pow in the base too,
+  // 0 * inf = NaN at s = 0), and P is the dual's value type.
   /// 1 for a base of 1, else pow(s, p).
-  EIGRAD_HOST_DEVICE T value(T p) const { return s == T(1) ? T(1) : std::pow(s, p); }
+  template <class P> EIGRAD_HOST_DEVICE P value(P p) const {
+    using std::pow;
+    return s == T(1) ? P(1) : P(pow(s, p));
+  }
   /// grad * where(s == 0 & p >= 0, 0, result * log(s)).
-  EIGRAD_HOST_DEVICE T grad(T g, T p, T y) const { return g * ((s == T(0) && p >= T(0)) ? T(0) : y * log_base); }
+  template <class P> EIGRAD_HOST_DEVICE P grad(P g, P p, P y) const {
+    return g * ((s == T(0) && p >= P(0)) ? P(0) : P(y * log_base));
+  }
 };
 
 /// clamp(x, lo, hi).
@@ -340,14 +389,19 @@ struct Pow : BinarySaves<true, true, false, false> {
   /// Backward node name.
   static constexpr const char* name = "PowBackward1";
   /// pow(a, b).
-  template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return std::pow(a, b); }
+  template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const {
+    using std::pow;
+    return pow(a, b);
+  }
   /// pow_backward_self: where(exponent == 0, 0, grad * (exponent * self.pow(exponent - 1))).
   template <class T> EIGRAD_HOST_DEVICE T grad_a(T g, T x, T p, T) const {
-    return p == T(0) ? T(0) : g * (p * std::pow(x, p - T(1)));
+    using std::pow;
+    return p == T(0) ? T(0) : g * (p * pow(x, p - T(1)));
   }
   /// pow_backward_exponent: grad * where(self == 0 & exponent >= 0, 0, result * self.log()).
   template <class T> EIGRAD_HOST_DEVICE T grad_b(T g, T x, T p, T y) const {
-    return g * ((x == T(0) && p >= T(0)) ? T(0) : y * std::log(x));
+    using std::log;
+    return g * ((x == T(0) && p >= T(0)) ? T(0) : y * log(x));
   }
 };
 

@@ -41,12 +41,18 @@ struct Cube {
 /// x ^ 0.5 = sqrt(x).
 struct Sqrt {
   /// sqrt(x).
-  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return std::sqrt(x); }
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const {
+    using std::sqrt;
+    return sqrt(x);
+  }
 };
 /// x ^ -0.5 = 1 / sqrt(x).
 struct RSqrt {
   /// 1 / sqrt(x).
-  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const { return T(1) / std::sqrt(x); }
+  template <class T> EIGRAD_HOST_DEVICE T operator()(T x) const {
+    using std::sqrt;
+    return T(1) / sqrt(x);
+  }
 };
 /// x ^ -1 = 1 / x.
 struct Reciprocal {
@@ -62,12 +68,17 @@ struct ReciprocalSquare {
   /// Vectorised form.
   template <class A> auto array(const A& x) const { return (x * x).inverse(); }
 };
-/// Any other exponent: std::pow with the exponent cast to T.
-template <class T>
+/// Any other exponent: std::pow with the exponent cast to T. On duals the exponent \p E is
+/// the plain number type, so that pow takes a constant exponent (a dual one would add the
+/// derivative in the exponent, 0 * log(x), NaN for a negative x).
+template <class T, class E = T>
 struct General {
-  T e;  ///< the exponent
+  E e;  ///< the exponent
   /// std::pow(x, e).
-  EIGRAD_HOST_DEVICE T operator()(T x) const { return std::pow(x, e); }
+  EIGRAD_HOST_DEVICE T operator()(T x) const {
+    using std::pow;
+    return pow(x, e);
+  }
 };
 }  // namespace pow_kernels
 
@@ -75,7 +86,7 @@ struct General {
 enum class PowKind { Square, Cube, Identity, One, Sqrt, RSqrt, Reciprocal, ReciprocalSquare, General };
 
 /// The kernel for exponent \p e, compared as the double given (as PyTorch compares its Scalar).
-constexpr PowKind pow_kind(double e) {
+EIGRAD_HOST_DEVICE constexpr PowKind pow_kind(double e) {
   if (e == 2.0) return PowKind::Square;
   if (e == 3.0) return PowKind::Cube;
   if (e == 1.0) return PowKind::Identity;
@@ -107,8 +118,8 @@ decltype(auto) with_pow_kernel(double e, F&& f) {
 
 /// x ^ e by the kernel \p kind (for code that keeps the choice as a value, as expressions
 /// do): the same kernels as with_pow_kernel().
-template <class T>
-EIGRAD_HOST_DEVICE inline T pow_by_kind(PowKind kind, T e, T x) {
+template <class T, class E>
+EIGRAD_HOST_DEVICE inline T pow_by_kind(PowKind kind, E e, T x) {
   namespace k = pow_kernels;
   switch (kind) {
     case PowKind::Square: return k::Square{}(x);
@@ -121,7 +132,7 @@ EIGRAD_HOST_DEVICE inline T pow_by_kind(PowKind kind, T e, T x) {
     case PowKind::ReciprocalSquare: return k::ReciprocalSquare{}(x);
     case PowKind::General: break;
   }
-  return k::General<T>{e}(x);
+  return k::General<T, E>{e}(x);
 }
 
 /// x ^ k for k = 0 .. 3 as products in PyTorch's order (x * x, x * x * x): 1 * x is x
@@ -208,6 +219,30 @@ struct PowScalarRuntime {
   }
   static int small_integer(double p) {
     return (p == 0.0 || p == 1.0 || p == 2.0 || p == 3.0) ? static_cast<int>(p) : -1;
+  }
+};
+
+/// x ^ e with both kernels kept as values (PowBackward0), for code that cannot carry a
+/// kernel type: the device's interpreter and Dual's pow. Same kernels, hence the same
+/// values and gradients, as with_pow_kernel() / with_pow_grad() and PowScalarRuntime. \p E
+/// is the exponent's type: T, or for duals the plain number type under them.
+template <class T, class E = T>
+struct PowScalarKinds {
+  PowKind kind;     ///< kernel of x ^ e
+  PowKind kind_m1;  ///< kernel of x ^ (e - 1)
+  E e;              ///< the exponent cast to E
+  E e_m1;           ///< e - 1 taken in double, cast to E
+  /// Backward node name.
+  static constexpr const char* name = "PowBackward0";
+  /// The entry for exponent \p exponent, compared as the double given.
+  EIGRAD_HOST_DEVICE static PowScalarKinds of(double exponent) {
+    return {pow_kind(exponent), pow_kind(exponent - 1.0), static_cast<E>(exponent), static_cast<E>(exponent - 1.0)};
+  }
+  /// x ^ e.
+  EIGRAD_HOST_DEVICE T value(T x) const { return pow_by_kind(kind, e, x); }
+  /// pow_backward: zeros for e == 0, else grad * (e * self.pow(e - 1)).
+  EIGRAD_HOST_DEVICE T grad(T g, T x, T) const {
+    return kind == PowKind::One ? T(0) : g * (e * pow_by_kind(kind_m1, e_m1, x));
   }
 };
 
