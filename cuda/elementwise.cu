@@ -78,7 +78,7 @@ struct BinaryGrad {
 };
 
 void check_binary(ops::Code op) {
-  EIGRAD_CHECK(ops::is_binary(op), ValueError, "cuda::binary: op code ", static_cast<int>(op),
+  EIGRAD_CHECK(ops::is_binary(op) && !ops::is_loss(op), ValueError, "cuda::binary: op code ", static_cast<int>(op),
                " is not a two-operand entry");
 }
 void check_unary(ops::Code op) {

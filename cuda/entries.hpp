@@ -5,6 +5,7 @@
 #include "eigrad/cuda/kernels.hpp"
 #include "eigrad/host_device.hpp"
 #include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/loss.hpp"
 #include "eigrad/ops/pow.hpp"
 #include "eigrad/ops/program.hpp"
 
@@ -64,6 +65,20 @@ EIGRAD_HOST_DEVICE auto with_binary_entry(ops::Code code, F&& f) {
     case Code::Maximum: return f(ops::Maximum{});
     case Code::Minimum: return f(ops::Minimum{});
     default: return f(ops::Add{});  // Code::Add; checked by the callers
+  }
+}
+
+#if defined(__CUDACC__)
+#pragma nv_exec_check_disable
+#endif
+/// f(entry) for the two-operand entry of program instruction \p in with the program's
+/// \p params (a loss takes its threshold from them).
+template <class T, class F>
+EIGRAD_HOST_DEVICE auto with_binary_entry(const ops::Instruction& in, const T* params, F&& f) {
+  switch (in.code) {
+    case ops::Code::HuberLoss: return f(ops::LossOfOperands<ops::HuberLoss<T>>{{params[in.param]}});
+    case ops::Code::SmoothL1Loss: return f(ops::LossOfOperands<ops::SmoothL1Loss<T>>{{params[in.param]}});
+    default: return with_binary_entry(in.code, f);
   }
 }
 

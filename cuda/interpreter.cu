@@ -49,7 +49,7 @@ EIGRAD_HOST_DEVICE void evaluate(const Program<T>& p, const Leaves<T>& leaves, I
       v[k] = p.params[in.param];
     } else if (ops::is_binary(in.code)) {
       const T a = v[in.a], b = v[in.b];
-      v[k] = detail::with_binary_entry(in.code, [&](auto entry) { return entry.value(a, b); });
+      v[k] = detail::with_binary_entry(in, p.params, [&](auto entry) { return entry.value(a, b); });
     } else {
       const T a = v[in.a];
       v[k] = detail::with_unary_entry(detail::unary_of(in, p.params), [&](auto entry) { return entry.value(a); });
@@ -98,7 +98,7 @@ struct BackwardElement {
       } else if (ops::is_binary(in.code)) {
         const bool want_a = p.code[in.a].wants_adjoint, want_b = p.code[in.b].wants_adjoint;
         const T a = v[in.a], b = v[in.b];
-        detail::with_binary_entry(in.code, [&](auto entry) {
+        detail::with_binary_entry(in, p.params, [&](auto entry) {
           if (want_a) adj[in.a] = entry.grad_a(g, a, b, y);
           if (want_b) adj[in.b] = entry.grad_b(g, a, b, y);
         });

@@ -638,6 +638,167 @@ BOOST_AUTO_TEST_CASE(grad_fn_names_are_pytorchs) {
   BOOST_TEST(F::l1_loss(x, y, nn::Reduction::None).grad_fn()->name() == "AbsBackward0");
 }
 
+// Huber and smooth L1 of a lazy expression fuse with it: one node, named as the tensor form's,
+// whose leaves are the expression's operands and the target. Against the tensor form (the
+// expression evaluated first, then huber_loss of the tensor): the same elements bit for bit,
+// the reductions and gradients to rounding.
+namespace {
+
+struct FusedLossCase {
+  std::string name;
+  bool huber;
+  double threshold;  // delta or beta
+};
+
+const std::vector<FusedLossCase> kFusedLossCases = {
+    {"huber(delta=1)", true, 1.0},          {"huber(delta=0.5)", true, 0.5},
+    {"smooth_l1(beta=1)", false, 1.0},      {"smooth_l1(beta=0.5)", false, 0.5},
+    {"smooth_l1(beta=0)", false, 0.0},
+};
+
+template <class T, class Input>
+Tensor<T> loss_of(const FusedLossCase& c, const Input& input, const Tensor<T>& target, nn::Reduction r) {
+  namespace F = nn::functional;
+  return c.huber ? F::huber_loss(input, target, r, c.threshold) : F::smooth_l1_loss(input, target, r, c.threshold);
+}
+
+/// The operands of `loss(a + b * x, y)` at n elements: a + b * x is exact, and y − (a + b * x)
+/// takes 0, ±0.5 and ±1 (where the branches meet) among other values.
+template <class T>
+struct LossOperands {
+  Tensor<T> a, b, x, y;
+  explicit LossOperands(std::int64_t n) {
+    std::vector<T> xs, ys;
+    const double offsets[] = {0.0, 1.0, -1.0, 0.5, -0.5, 0.3, -2.75, 1e-3, 4.0};
+    for (std::int64_t i = 0; i < n; ++i) {
+      const double xi = 0.25 * static_cast<double>(i % 17) - 2.0;
+      xs.push_back(static_cast<T>(xi));
+      ys.push_back(static_cast<T>(0.5 + 2.0 * xi + offsets[i % 9]));
+    }
+    a = eigrad::scalar_tensor<T>(T(0.5)).requires_grad_(true);
+    b = eigrad::scalar_tensor<T>(T(2)).requires_grad_(true);
+    x = eigrad::from_vector<T>(xs, {n});
+    y = eigrad::from_vector<T>(ys, {n}).requires_grad_(true);
+  }
+};
+
+template <class T>
+void check_near(const std::vector<T>& got, const std::vector<T>& want, const std::string& what) {
+  BOOST_REQUIRE_EQUAL(got.size(), want.size());
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-13;
+  for (std::size_t i = 0; i < got.size(); ++i)
+    BOOST_TEST(std::abs(got[i] - want[i]) <= tol * (1 + std::abs(want[i])),
+               what << " [" << i << "]: " << got[i] << ", tensor form " << want[i]);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(huber_and_smooth_l1_fuse_with_an_expression, T, FloatTypes) {
+  const std::int64_t n = 1001;  // a short last block
+  std::vector<T> gs;
+  for (std::int64_t i = 0; i < n; ++i) gs.push_back(static_cast<T>(0.5 + 0.25 * static_cast<double>(i % 5)));
+  const Tensor<T> g = eigrad::from_vector<T>(gs, {n});
+  for (const auto& c : kFusedLossCases) {
+    for (const auto r : {nn::Reduction::None, nn::Reduction::Sum, nn::Reduction::Mean}) {
+      BOOST_TEST_CONTEXT(c.name << ", reduction " << static_cast<int>(r)) {
+        const LossOperands<T> f(n), t(n);
+        const Tensor<T> fused = loss_of(c, f.a + f.b * f.x, f.y, r);
+        const Tensor<T> input = t.a + t.b * t.x;  // evaluated: the tensor form
+        const Tensor<T> tensor_form = loss_of(c, input, t.y, r);
+        const std::string name = c.huber ? "HuberLossBackward0" : "SmoothL1LossBackward0";
+        BOOST_TEST(fused.grad_fn()->name() == name);
+        // one node: its inputs are the leaves a, b, x (no gradient) and y themselves
+        const auto& next = fused.grad_fn()->next();
+        BOOST_REQUIRE_EQUAL(next.size(), 4u);
+        for (const std::size_t k : {0u, 1u, 3u}) BOOST_TEST(next[k]->name() == "AccumulateGrad");
+        BOOST_TEST(!next[2]);
+        BOOST_TEST(fused.shape() == tensor_form.shape());
+        if (r == nn::Reduction::None) {
+          BOOST_TEST(fused.to_vector() == tensor_form.to_vector(), boost::test_tools::per_element());
+          fused.backward(g);
+          tensor_form.backward(g);
+        } else {
+          check_near(fused.to_vector(), tensor_form.to_vector(), "value");
+          fused.backward();
+          tensor_form.backward();
+        }
+        check_near(f.a.grad().to_vector(), t.a.grad().to_vector(), "gradient of a");
+        check_near(f.b.grad().to_vector(), t.b.grad().to_vector(), "gradient of b");
+        check_near(f.y.grad().to_vector(), t.y.grad().to_vector(), "gradient of y");
+        // the target's gradient takes no other path: bit for bit but for mean's scaling
+        if (r != nn::Reduction::Mean)
+          BOOST_TEST(f.y.grad().to_vector() == t.y.grad().to_vector(), boost::test_tools::per_element());
+      }
+    }
+  }
+}
+
+// Where the pieces meet (a zero difference, |d| == delta or beta), the fused gradients are the
+// tensor form's exactly, the sign of a zero included: smooth L1 with beta 0 gives input and
+// target −1 each at a zero difference (see gradients_where_the_pieces_meet_are_pytorchs).
+BOOST_AUTO_TEST_CASE_TEMPLATE(fused_losses_where_the_pieces_meet, T, FloatTypes) {
+  const std::vector<T> input = {0.0, 0.5, -0.5, 1.0, -1.0, 1.75, 2.0}, target = {0.0, 0.0, 0.0, 0.0, 0.0, 1.75, -3.0};
+  const eigrad::Shape shape{static_cast<std::int64_t>(input.size())};
+  for (const auto& c : kFusedLossCases) {
+    for (const auto r : {nn::Reduction::None, nn::Reduction::Sum, nn::Reduction::Mean}) {
+      BOOST_TEST_CONTEXT(c.name << ", reduction " << static_cast<int>(r)) {
+        std::vector<Tensor<T>> in, tg;
+        for (int k = 0; k < 2; ++k) {
+          in.push_back(eigrad::from_vector<T>(input, shape).requires_grad_(true));
+          tg.push_back(eigrad::from_vector<T>(target, shape).requires_grad_(true));
+        }
+        const Tensor<T> fused = loss_of(c, in[0] * 1.0, tg[0], r);
+        const Tensor<T> tensor_form = loss_of(c, in[1], tg[1], r);
+        BOOST_TEST(fused.grad_fn()->next().size() == 2u);
+        BOOST_TEST(fused.to_vector() == tensor_form.to_vector(), boost::test_tools::per_element());
+        fused.sum().backward();
+        tensor_form.sum().backward();
+        for (const auto& [got, want] : {std::pair{in[0].grad(), in[1].grad()}, std::pair{tg[0].grad(), tg[1].grad()}}) {
+          std::vector<double> expected;
+          for (const T v : want.to_vector()) expected.push_back(v);
+          check_exactly(got.to_vector(), expected);
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(fused_losses_pass_gradcheck) {
+  const LossOperands<double> o(23);
+  const TD x = o.x;
+  for (const auto& c : kFusedLossCases) {
+    for (const auto r : {nn::Reduction::None, nn::Reduction::Sum, nn::Reduction::Mean}) {
+      // a, b and y moved off the points where the branches meet (and off L1's kink at 0)
+      const TD target = (o.y * 1.01 + 0.013).detach().requires_grad_(true);
+      const auto gc = gradcheck([&](const std::vector<TD>& in) { return loss_of(c, in[0] + in[1] * x, in[2], r); },
+                                {eigrad::scalar_tensor<double>(0.61).requires_grad_(true),
+                                 eigrad::scalar_tensor<double>(1.93).requires_grad_(true), target});
+      BOOST_TEST(gc.ok, c.name << ", reduction " << static_cast<int>(r) << ": " << gc.message);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(loss_modules_fuse_with_an_expression) {
+  const LossOperands<double> o(10);
+  const TD h = nn::HuberLoss<double>(nn::Reduction::Sum, 0.5)(o.a + o.b * o.x, o.y);
+  const TD s = nn::SmoothL1Loss<double>(nn::Reduction::Mean, 0.0)(o.a + o.b * o.x, o.y);
+  BOOST_TEST(h.grad_fn()->name() == "HuberLossBackward0");
+  BOOST_TEST(h.grad_fn()->next().size() == 4u);
+  BOOST_TEST(s.grad_fn()->name() == "SmoothL1LossBackward0");
+  BOOST_TEST(s.grad_fn()->next().size() == 4u);
+  const TD input = o.a + o.b * o.x;
+  BOOST_TEST(h.item() == nn::functional::huber_loss(input, o.y, nn::Reduction::Sum, 0.5).item(),
+             boost::test_tools::tolerance(1e-14));
+  BOOST_TEST(s.item() == nn::functional::smooth_l1_loss(input, o.y, nn::Reduction::Mean, 0.0).item(),
+             boost::test_tools::tolerance(1e-14));
+  // invalid thresholds are refused as by the tensor form
+  check_throws<eigrad::ValueError>([&] { nn::functional::huber_loss(o.a + o.b * o.x, o.y, nn::Reduction::Sum, 0.0); },
+                                   {"huber_loss", "delta"});
+  check_throws<eigrad::ValueError>(
+      [&] { nn::functional::smooth_l1_loss(o.a + o.b * o.x, o.y, nn::Reduction::Sum, -1.0); },
+      {"smooth_l1_loss", "beta"});
+}
+
 BOOST_AUTO_TEST_CASE(float32_losses_match) {
   const Tensor<float> a{1.f, 2.f, 3.f}, b{1.5f, 2.f, 0.f};
   BOOST_TEST(nn::MSELoss<float>(nn::Reduction::Sum)(a, b).item() == 9.25f);

@@ -205,6 +205,15 @@ void for_each_statement(F&& f) {
   f("w ^ 0.5", [](const O& o) { return (o.w * o.a).pow(0.5); });
   f("w ^ -1", [](const O& o) { return (o.w * o.a).pow(-1); });
   f("w ^ 2.5", [](const O& o) { return (o.w * o.a).pow(2.5); });
+  // the losses fused with their input (nn::functional::huber_loss of an expression); w is the
+  // target here, so that both operands want adjoints
+  namespace loss = nn::functional::detail;
+  f("huber(a + b * x, w)",
+    [](const O& o) { return loss::loss_statement(o.a + o.b * o.x, o.w, ops::HuberLoss<T>{T(2.5)}); });
+  f("smooth_l1(a + b * x, w)",
+    [](const O& o) { return loss::loss_statement(o.a + o.b * o.x, o.w, ops::SmoothL1Loss<T>{T(2.0)}); });
+  f("smooth_l1(a + b * x, w), beta 0",
+    [](const O& o) { return loss::loss_statement(o.a + o.b * o.x, o.w, ops::SmoothL1Loss<T>{T(0)}); });
 }
 
 /// 17 powers of \p x summed: 50 instructions and 34 parameters (limits: 48, 32).
@@ -328,6 +337,33 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(mse_loss_of_a_statement_on_cuda, T, Dtypes) {
   actual.backward();
   test::check_close(o.a.grad().to_vector(), cpu.a.grad().to_vector(), "MSELoss(sum): gradient of a");
   test::check_close(o.b.grad().to_vector(), cpu.b.grad().to_vector(), "MSELoss(sum): gradient of b");
+}
+
+BOOST_AUTO_TEST_CASE_TEMPLATE(huber_and_smooth_l1_of_a_statement_on_cuda, T, Dtypes) {
+  const Operands<T> cpu(1000);
+  for (const nn::Reduction r : {nn::Reduction::None, nn::Reduction::Sum, nn::Reduction::Mean}) {
+    for (const bool huber : {true, false}) {
+      for (const Tensor<T>* p : cpu.all())
+        if (p->requires_grad()) p->grad() = Tensor<T>();
+      const Operands<T> o(cpu, kCuda);
+      const Tensor<T> w = cpu.w - T(2.5);  // the target: differences on both branches
+      const Tensor<T> target = w.detach().requires_grad_(true);
+      const Tensor<T> device_target = w.detach().to(kCuda).requires_grad_(true);
+      const std::string what = std::string(huber ? "HuberLoss" : "SmoothL1Loss(beta 0.5)");
+      const Tensor<T> expected = huber ? nn::HuberLoss<T>(r, 0.5)(cpu.a + cpu.b * cpu.x, target)
+                                       : nn::SmoothL1Loss<T>(r, 0.5)(cpu.a + cpu.b * cpu.x, target);
+      const Tensor<T> actual = huber ? nn::HuberLoss<T>(r, 0.5)(o.a + o.b * o.x, device_target)
+                                     : nn::SmoothL1Loss<T>(r, 0.5)(o.a + o.b * o.x, device_target);
+      BOOST_TEST(actual.grad_fn()->name() == (huber ? "HuberLossBackward0" : "SmoothL1LossBackward0"));
+      BOOST_TEST(actual.device() == kCuda);
+      test::check_close(actual.to_vector(), expected.to_vector(), what);
+      expected.sum().backward();
+      actual.sum().backward();
+      test::check_close(o.a.grad().to_vector(), cpu.a.grad().to_vector(), what + ": gradient of a");
+      test::check_close(o.b.grad().to_vector(), cpu.b.grad().to_vector(), what + ": gradient of b");
+      test::check_close(device_target.grad().to_vector(), target.grad().to_vector(), what + ": gradient of the target");
+    }
+  }
 }
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(mixed_devices, T, Dtypes) {

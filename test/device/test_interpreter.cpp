@@ -176,6 +176,8 @@ BOOST_AUTO_TEST_CASE(malformed_programs_are_refused) {
   BOOST_CHECK_THROW(p.unary(Code::AddScalar, x), ValueError);
   BOOST_CHECK_THROW(p.scalar(Code::Sin, x, 1.0f), ValueError);
   BOOST_CHECK_THROW(p.binary(Code::Sin, x, x), ValueError);
+  BOOST_CHECK_THROW(p.binary(Code::HuberLoss, x, x), ValueError);  // a loss takes its threshold
+  BOOST_CHECK_THROW(p.loss(Code::Add, x, x, 1.0f), ValueError);
   BOOST_CHECK_THROW(p.leaf(Program<float>::kMaxLeaves), ValueError);
   p.unary(Code::Sin, x);
   p.unary(Code::Cos, x);  // x used twice: not a tree

@@ -219,7 +219,8 @@ class Unary : public Expr<Unary<Op, A>, typename A::Scalar> {
 };
 
 /// A two-operand op-table entry \p Op applied to \p A and \p B (equal shapes, or one of them
-/// with one element; other shapes run the eager op when the node is built).
+/// with one element; other shapes run the eager op when the node is built). An entry with
+/// parameters (a loss of input and target) is held by value and takes operands of one shape.
 template <class Op, class A, class B>
 class Binary : public Expr<Binary<Op, A, B>, typename A::Scalar> {
  public:
@@ -229,16 +230,20 @@ class Binary : public Expr<Binary<Op, A, B>, typename A::Scalar> {
   /// Most tensor operands in the tree.
   static constexpr int leaves = A::leaves + B::leaves;
   /// op(a, b). ShapeError naming both shapes when they do not broadcast.
-  Binary(A a, B b) : a_(std::move(a)), b_(std::move(b)) {
+  Binary(A a, B b) : Binary(Op{}, std::move(a), std::move(b)) {}
+  /// op(a, b) for the entry \p op with its parameters.
+  Binary(const Op& op, A a, B b) : op_(op), a_(std::move(a)), b_(std::move(b)) {
     const Shape& sa = a_.shape();
     const Shape& sb = b_.shape();
     if (sa == sb || (eigrad::numel(sb) == 1 && sb.size() <= sa.size())) {
       shape_ = &sa;
     } else if (eigrad::numel(sa) == 1 && sa.size() <= sb.size()) {
       shape_ = &sb;
-    } else {
+    } else if constexpr (std::is_empty_v<Op>) {
       // Shapes one loop cannot take: the eager op broadcasts them (ShapeError if it cannot).
       this->set_result(eigrad::detail::eager_binary<Scalar, Op>(a_.as_tensor(), b_.as_tensor()));
+    } else {
+      EIGRAD_FAIL(ShapeError, Op::name, ": operand shapes ", to_string(sa), " and ", to_string(sb), " differ");
     }
   }
   /// The result's shape.
@@ -263,12 +268,15 @@ class Binary : public Expr<Binary<Op, A, B>, typename A::Scalar> {
       b_.strip_handles();
     }
   }
+  /// The entry.
+  const Op& op() const { return op_; }
   /// The left operand.
   const A& left() const { return a_; }
   /// The right operand.
   const B& right() const { return b_; }
 
  private:
+  Op op_;
   A a_;
   B b_;
   const Shape* shape_ = nullptr;  // an operand's shape, in a TensorImpl its handle keeps alive
@@ -438,11 +446,12 @@ struct Eval<Unary<Op, A>> : EvalBase<typename A::Scalar> {
 template <class Op, class A, class B>
 struct Eval<Binary<Op, A, B>> : EvalBase<typename A::Scalar> {
   using T = typename A::Scalar;
+  Op op;
   Eval<A> a;
   Eval<B> b;
   template <int N>
   Eval(const Binary<Op, A, B>& e, const LeafSlots<T, N>& s, int& k, bool dead)
-      : EvalBase<T>(!dead && e.evaluated()), a(e.left(), s, k, dead || this->is_leaf),
+      : EvalBase<T>(!dead && e.evaluated()), op(e.op()), a(e.left(), s, k, dead || this->is_leaf),
         b(e.right(), s, k, dead || this->is_leaf) {
     if (dead) return;
     if (this->is_leaf) this->leaf.bind(s, k, this->v);
@@ -455,7 +464,7 @@ struct Eval<Binary<Op, A, B>> : EvalBase<typename A::Scalar> {
     const T* x = a.vp;
     const T* y = b.vp;
     T* v = this->v;
-    for (int j = 0; j < kBlock; ++j) v[j] = Op{}.value(x[j], y[j]);
+    for (int j = 0; j < kBlock; ++j) v[j] = op.value(x[j], y[j]);
   }
   // Subtrees without a leaf that wants an adjoint (data such as x and its powers) are skipped.
   void bwd(std::int64_t i0, int m, const T* adj) {
@@ -465,11 +474,11 @@ struct Eval<Binary<Op, A, B>> : EvalBase<typename A::Scalar> {
     const T* out = this->v;
     T g[kBlock];
     if (a.active) {
-      for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_a(adj[j], x[j], y[j], out[j]);
+      for (int j = 0; j < kBlock; ++j) g[j] = op.grad_a(adj[j], x[j], y[j], out[j]);
       a.bwd(i0, m, g);
     }
     if (b.active) {
-      for (int j = 0; j < kBlock; ++j) g[j] = Op{}.grad_b(adj[j], x[j], y[j], out[j]);
+      for (int j = 0; j < kBlock; ++j) g[j] = op.grad_b(adj[j], x[j], y[j], out[j]);
       b.bwd(i0, m, g);
     }
   }

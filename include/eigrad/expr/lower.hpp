@@ -35,7 +35,7 @@ namespace detail {
 constexpr int program_params(ops::Code c) {
   if (c >= ops::Code::AddScalar && c <= ops::Code::RDivScalar) return 1;
   if (c == ops::Code::PowScalarBase || c == ops::Code::Clamp || c == ops::Code::PowScalar) return 2;
-  return 0;
+  return ops::is_loss(c) ? 1 : 0;
 }
 
 /// Appends the one-operand entry \p op of value \p a to \p p with the scalars it holds.
@@ -61,6 +61,17 @@ int append_entry(ops::Program<T>& p, const Op& op, int a) {
     p.params[in.param] = op.e;
     p.params[in.param + 1] = op.e_m1;
     return k;
+  }
+}
+
+/// Appends the two-operand entry \p op of values \p a and \p b to \p p (a loss with its threshold).
+template <class T, class Op>
+int append_entry(ops::Program<T>& p, const Op& op, int a, int b) {
+  constexpr ops::Code c = ops::code_of_v<Op>;
+  if constexpr (ops::is_loss(c)) {
+    return p.loss(c, a, b, ops::loss_entry(op.kernel).param);
+  } else {
+    return p.binary(c, a, b);
   }
 }
 
@@ -122,6 +133,7 @@ void measure(const Binary<Op, A, B>& e, ProgramSize<typename A::Scalar>& s) {
   measure(e.left(), s);
   measure(e.right(), s);
   s.instructions += 1;
+  s.params += program_params(ops::code_of_v<Op>);
 }
 /// What \p e needs of a program.
 template <class E>
@@ -206,7 +218,7 @@ int lower(const Binary<Op, A, B>& e, ops::Program<typename A::Scalar>& p, F& lea
   }
   const int a = lower(e.left(), p, leaf);
   const int b = lower(e.right(), p, leaf);
-  return p.binary(ops::code_of_v<Op>, a, b);
+  return append_entry(p, e.op(), a, b);
 }
 
 /// The program of \p e whose operands are numbered by \p numbers; program leaf j wants an

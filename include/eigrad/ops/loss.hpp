@@ -57,6 +57,26 @@ struct SmoothL1Loss {
   EIGRAD_HOST_DEVICE T derivative(T d) const { return std::abs(d) >= beta ? (d > 0 ? T(1) : T(-1)) : d / beta; }
 };
 
+/// Pointwise loss \p Kernel as a two-operand entry of (input, target), the form a fused
+/// statement applies to an expression (nn::functional::huber_loss of `a + b * x`). Each operand's
+/// gradient is the derivative at its own difference, input − target for the input and
+/// target − input for the target, as the tensor form's node computes them: PyTorch's
+/// derivatives.yaml calls the backward kernel with the operands swapped, so at a zero difference
+/// both operands get the derivative at +0 (−1 each for smooth L1 with beta = 0), which a
+/// subtraction followed by a one-operand loss could not give.
+template <class Kernel>
+struct LossOfOperands {
+  /// Backward node name.
+  static constexpr const char* name = Kernel::backward_name;
+  Kernel kernel;  ///< the loss of one difference
+  /// The loss of input \p a against target \p b.
+  template <class T> EIGRAD_HOST_DEVICE T value(T a, T b) const { return kernel.value(a - b); }
+  /// The input's gradient: grad * derivative(input − target).
+  template <class T> EIGRAD_HOST_DEVICE T grad_a(T g, T a, T b, T) const { return g * kernel.derivative(a - b); }
+  /// The target's gradient: grad * derivative(target − input).
+  template <class T> EIGRAD_HOST_DEVICE T grad_b(T g, T a, T b, T) const { return g * kernel.derivative(b - a); }
+};
+
 /// A pointwise loss chosen at run time (the device kernel table's form): calls f with the
 /// entry, so the element loop inlines it.
 template <class T>
@@ -73,5 +93,15 @@ struct LossEntry {
     }
   }
 };
+
+/// The run-time entry of the MSE kernel.
+template <class T>
+EIGRAD_HOST_DEVICE LossEntry<T> loss_entry(const MseLoss<T>&) { return {LossCode::Mse, T(0)}; }
+/// The run-time entry of Huber with its delta.
+template <class T>
+EIGRAD_HOST_DEVICE LossEntry<T> loss_entry(const HuberLoss<T>& k) { return {LossCode::Huber, k.delta}; }
+/// The run-time entry of smooth L1 with its beta.
+template <class T>
+EIGRAD_HOST_DEVICE LossEntry<T> loss_entry(const SmoothL1Loss<T>& k) { return {LossCode::SmoothL1, k.beta}; }
 
 }  // namespace eigrad::ops

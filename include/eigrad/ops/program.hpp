@@ -15,6 +15,7 @@
 
 #include "eigrad/errors.hpp"
 #include "eigrad/ops/elementwise.hpp"
+#include "eigrad/ops/loss.hpp"
 #include "eigrad/ops/pow.hpp"
 
 namespace eigrad::ops {
@@ -32,6 +33,8 @@ enum class Code : std::uint8_t {
   PowScalar,      ///< a ^ e: params[param] = e, params[param + 1] = e - 1; kernels in `pow`
   // two operands (a, b)
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+  // a pointwise loss of a (input) and b (target) with threshold params[param] (LossOfOperands)
+  HuberLoss, SmoothL1Loss,
 };
 
 /// The op code of op table entry \p Op (every one- and two-operand entry; x.pow(e) is
@@ -79,12 +82,22 @@ EIGRAD_OP_CODE(Div, Div)
 EIGRAD_OP_CODE(Pow, Pow)
 EIGRAD_OP_CODE(Maximum, Maximum)
 EIGRAD_OP_CODE(Minimum, Minimum)
+template <class T>
+struct code_of<LossOfOperands<HuberLoss<T>>> {
+  static constexpr Code value = Code::HuberLoss;
+};
+template <class T>
+struct code_of<LossOfOperands<SmoothL1Loss<T>>> {
+  static constexpr Code value = Code::SmoothL1Loss;
+};
 #undef EIGRAD_OP_CODE
 #undef EIGRAD_OP_CODE_T
 /// \endcond
 
 /// True for the codes whose value reads two earlier values.
 EIGRAD_HOST_DEVICE constexpr bool is_binary(Code c) { return c >= Code::Add; }
+/// True for the pointwise losses of two values (binary codes with a parameter).
+EIGRAD_HOST_DEVICE constexpr bool is_loss(Code c) { return c >= Code::HuberLoss; }
 /// True for the codes that read no earlier value.
 EIGRAD_HOST_DEVICE constexpr bool is_source(Code c) { return c == Code::Leaf || c == Code::Constant; }
 
@@ -175,15 +188,17 @@ struct Program {
   }
   /// The two-operand entry \p op (Add ... Minimum) of values \p a and \p b.
   int binary(Code op, int a, int b) {
-    EIGRAD_CHECK(is_binary(op), ValueError, "Program::binary: op code ", static_cast<int>(op),
-                 " takes one operand");
+    EIGRAD_CHECK(is_binary(op) && !is_loss(op), ValueError, "Program::binary: op code ", static_cast<int>(op),
+                 is_loss(op) ? " takes a parameter" : " takes one operand");
+    return link(append(op), a, b);
+  }
+  /// The pointwise loss \p op (HuberLoss, SmoothL1Loss) of input \p a against target \p b,
+  /// with threshold \p param (Huber's delta, smooth L1's beta).
+  int loss(Code op, int a, int b, T param) {
+    EIGRAD_CHECK(is_loss(op), ValueError, "Program::loss: op code ", static_cast<int>(op), " is not a loss");
     Instruction& in = append(op);
-    link(in, a);
-    check_operand(b);
-    in.b = static_cast<std::uint8_t>(b);
-    in.wants_adjoint = in.wants_adjoint || code[b].wants_adjoint;
-    uses_[b] += 1;
-    return size - 1;
+    in.param = add_params(param);
+    return link(in, a, b);
   }
 
   /// Throws ValueError unless the program is a tree whose root is its last instruction
@@ -215,6 +230,14 @@ struct Program {
     in.a = static_cast<std::uint8_t>(a);
     in.wants_adjoint = code[a].wants_adjoint;
     uses_[a] += 1;
+    return size - 1;
+  }
+  int link(Instruction& in, int a, int b) {
+    link(in, a);
+    check_operand(b);
+    in.b = static_cast<std::uint8_t>(b);
+    in.wants_adjoint = in.wants_adjoint || code[b].wants_adjoint;
+    uses_[b] += 1;
     return size - 1;
   }
   template <class... V>

@@ -35,15 +35,6 @@ Tensor<T> reduce(const Tensor<T>& elementwise, Reduction reduction) {
   EIGRAD_FAIL(ValueError, "unknown loss reduction");
 }
 
-// The elementwise losses are op table entries (ops/loss.hpp); on a device the kernel table
-// runs them by code.
-template <class T>
-ops::LossEntry<T> entry_of(const ops::MseLoss<T>&) { return {ops::LossCode::Mse, T(0)}; }
-template <class T>
-ops::LossEntry<T> entry_of(const ops::HuberLoss<T>& k) { return {ops::LossCode::Huber, k.delta}; }
-template <class T>
-ops::LossEntry<T> entry_of(const ops::SmoothL1Loss<T>& k) { return {ops::LossCode::SmoothL1, k.beta}; }
-
 // PyTorch differentiates these losses per operand: the input's gradient is the kernel's
 // derivative at input − target, the target's at target − input (derivatives.yaml calls the
 // backward kernel with the operands swapped). The two are opposite except at a zero
@@ -77,7 +68,8 @@ class PointwiseLossBackward final : public Node<T> {
     const bool reduced = reduction_ != Reduction::None;
     Tensor<T> out = empty<T>(a.shape(), a.device());
     if (a.is_cuda()) {
-      cuda::loss_grad(entry_of(kernel_), a.data_ptr(), b.data_ptr(), grad.data_ptr(), reduced, norm, out.data_ptr(), n);
+      cuda::loss_grad(ops::loss_entry(kernel_), a.data_ptr(), b.data_ptr(), grad.data_ptr(), reduced, norm,
+                      out.data_ptr(), n);
       return out;
     }
     const T *pa = a.data(), *pb = b.data(), *pg = grad.data();
@@ -94,7 +86,7 @@ template <class T, class Kernel>
 Tensor<T> pointwise_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction, Kernel kernel) {
   Tensor<T> values = empty<T>(input.shape(), input.device());
   if (input.is_cuda()) {
-    cuda::loss_values(entry_of(kernel), input.data_ptr(), target.data_ptr(), values.data_ptr(), input.numel());
+    cuda::loss_values(ops::loss_entry(kernel), input.data_ptr(), target.data_ptr(), values.data_ptr(), input.numel());
   } else {
     const T *pi = input.data(), *pt = target.data();
     T* pv = values.data();

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "eigrad/nn/reduction.hpp"
+#include "eigrad/ops/loss.hpp"
 #include "eigrad/tensor.hpp"
 
 namespace eigrad::nn::functional {
@@ -28,6 +29,20 @@ constexpr expr::Reduction fused_reduction(Reduction reduction) {
 /// Enabled for a lazy expression \p E of element type \p T.
 template <class E, class T>
 using enable_if_expr = std::enable_if_t<expr::is_expr_v<E> && std::is_same_v<T, typename E::Scalar>, int>;
+/// The statement "pointwise loss \p kernel of expression \p input against \p target" (same
+/// shape), not evaluated.
+template <class E, class T, class Kernel>
+auto loss_statement(const E& input, const Tensor<T>& target, const Kernel& kernel) {
+  using Loss = ops::LossOfOperands<Kernel>;
+  return expr::Binary<Loss, E, expr::Leaf<T>>(Loss{kernel}, input, expr::Leaf<T>(target));
+}
+/// loss_statement() evaluated in one pass and reduced by \p reduction: one node, named as the
+/// tensor form's.
+template <class E, class T, class Kernel>
+Tensor<T> fused_pointwise_loss(const E& input, const Tensor<T>& target, Reduction reduction, const Kernel& kernel) {
+  return expr::detail::evaluate(loss_statement(input, target, kernel), fused_reduction(reduction),
+                                Kernel::backward_name);
+}
 }  // namespace detail
 
 /// (input - target)² reduced by \p reduction.
@@ -72,5 +87,31 @@ Tensor<T> huber_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction 
 template <class T>
 Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
                          double beta = 1.0);
+
+/// huber_loss() of a lazy expression (`huber_loss(a + b * x, y)`): fused with it, one node
+/// (HuberLossBackward0), one pass forward and one backward, the same entry as the tensor form
+/// (ops::HuberLoss), so the elements are the same bits. An evaluated expression or mismatched
+/// shapes take the tensor form. ValueError unless delta > 0.
+template <class E, class T, detail::enable_if_expr<E, T> = 0>
+Tensor<T> huber_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
+                     double delta = 1.0) {
+  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+    return huber_loss<T>(input.as_tensor(), target, reduction, delta);
+  detail::check_huber_delta("huber_loss", delta);
+  return detail::fused_pointwise_loss(input, target, reduction, ops::HuberLoss<T>{static_cast<T>(delta)});
+}
+
+/// smooth_l1_loss() of a lazy expression: fused with it, one node (SmoothL1LossBackward0), one
+/// pass forward and one backward, with the tensor form's values and gradients (also the −1 of
+/// both operands at a zero difference with beta 0). An evaluated expression or mismatched shapes
+/// take the tensor form. ValueError for a negative beta.
+template <class E, class T, detail::enable_if_expr<E, T> = 0>
+Tensor<T> smooth_l1_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
+                         double beta = 1.0) {
+  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+    return smooth_l1_loss<T>(input.as_tensor(), target, reduction, beta);
+  detail::check_smooth_l1_beta("smooth_l1_loss", beta);
+  return detail::fused_pointwise_loss(input, target, reduction, ops::SmoothL1Loss<T>{static_cast<T>(beta)});
+}
 
 }  // namespace eigrad::nn::functional

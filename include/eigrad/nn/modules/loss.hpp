@@ -22,7 +22,7 @@ class LossModule : public Module<T> {
   Tensor<T> forward(const Tensor<T>& input, const Tensor<T>& target) { return Loss::apply(input, target, options_); }
   /// Same as forward(input, target).
   Tensor<T> operator()(const Tensor<T>& input, const Tensor<T>& target) { return forward(input, target); }
-  /// The loss of a lazy expression \p input: MSELoss and L1Loss fuse with it (one node).
+  /// The loss of a lazy expression \p input: the regression losses fuse with it (one node).
   template <class E, functional::detail::enable_if_expr<E, T> = 0>
   Tensor<T> operator()(const E& input, const Tensor<T>& target) { return Loss::apply(input, target, options_); }
   /// The options the loss was built with.
@@ -79,7 +79,8 @@ class HuberLoss : public LossModule<T, HuberLoss<T>, HuberLossOptions> {
   /// A loss with \p reduction and threshold \p delta.
   HuberLoss(Reduction reduction, double delta) : HuberLoss(HuberLossOptions(reduction).delta(delta)) {}
   /// functional::huber_loss() with \p options.
-  static Tensor<T> apply(const Tensor<T>& input, const Tensor<T>& target, const HuberLossOptions& options) {
+  template <class Input>
+  static Tensor<T> apply(const Input& input, const Tensor<T>& target, const HuberLossOptions& options) {
     return functional::huber_loss(input, target, options.reduction(), options.delta());
   }
 };
@@ -97,7 +98,8 @@ class SmoothL1Loss : public LossModule<T, SmoothL1Loss<T>, SmoothL1LossOptions> 
   /// A loss with \p reduction and threshold \p beta.
   SmoothL1Loss(Reduction reduction, double beta) : SmoothL1Loss(SmoothL1LossOptions(reduction).beta(beta)) {}
   /// functional::smooth_l1_loss() with \p options.
-  static Tensor<T> apply(const Tensor<T>& input, const Tensor<T>& target, const SmoothL1LossOptions& options) {
+  template <class Input>
+  static Tensor<T> apply(const Input& input, const Tensor<T>& target, const SmoothL1LossOptions& options) {
     return functional::smooth_l1_loss(input, target, options.reduction(), options.beta());
   }
 };
