@@ -2,10 +2,27 @@
 
 #include <ostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "eigrad/errors.hpp"
 
 namespace eigrad {
+
+void Shape::grow(size_type n) {
+  const size_type capacity = std::max(n, 2 * capacity_);
+  auto* bigger = new std::int64_t[capacity];
+  std::copy(data_, data_ + size_, bigger);
+  if (data_ != inline_) delete[] data_;
+  data_ = bigger;
+  capacity_ = capacity;
+}
+
+std::int64_t& Shape::at(size_type i) {
+  if (i >= size_) throw std::out_of_range("eigrad::Shape::at: index " + std::to_string(i) + " past rank " + std::to_string(size_));
+  return data_[i];
+}
+
+const std::int64_t& Shape::at(size_type i) const { return const_cast<Shape&>(*this).at(i); }
 
 std::int64_t numel(const Shape& shape) {
   std::int64_t n = 1;

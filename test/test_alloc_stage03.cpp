@@ -82,15 +82,14 @@ long allocations_per_step() {
 // The target is 12 allocations a step; not reached. The eager ops record a node, a
 // result and saved views per operation. The sample's code as written fuses into one node per
 // statement (two statements: y_pred, a full-size tensor, then the loss). What remains: per
-// statement its node and its result (a TensorImpl, a storage block, and a shape vector for
-// y_pred); the loss statement's detached view of y_pred (a TensorImpl and a shape vector);
-// y_pred's gradient (three); the four weights' 0-d gradients (a TensorImpl and a storage block
-// each). Nodes keep their edges inline, the weights keep their accumulators, the engine reuses
-// its vectors and the loss's seed gradient, and the update `*w -= lr * w->grad()` evaluates in
-// place. The numbers are upper bounds: a change that allocates more fails, one that allocates
+// statement its node and its result (a TensorImpl and a storage block); the loss statement's
+// detached view of y_pred (a TensorImpl); y_pred's gradient (two); the four weights' 0-d
+// gradients (a TensorImpl and a storage block each). Shapes and a node's edges are kept
+// inline, the weights keep their accumulators, the engine reuses its vectors and the loss's
+// seed gradient, and the update `*w -= lr * w->grad()` evaluates in place. The numbers are upper bounds: a change that allocates more fails, one that allocates
 // less should lower them.
-constexpr long kEagerAllocationsPerStep = 136;
-constexpr long kFusedAllocationsPerStep = 20;
+constexpr long kEagerAllocationsPerStep = 82;
+constexpr long kFusedAllocationsPerStep = 17;
 
 BOOST_AUTO_TEST_CASE_TEMPLATE(stage03_step_allocations, T, Dtypes) {
   const long eager = allocations_per_step<Mode::Eager, T>();

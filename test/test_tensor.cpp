@@ -383,6 +383,41 @@ BOOST_AUTO_TEST_CASE(numel_strides_text) {
   BOOST_TEST(to_string({2000, 3}) == "[2000, 3]");
 }
 
+BOOST_AUTO_TEST_CASE(shape_is_a_vector_kept_inline_up_to_the_maximum_rank) {
+  Shape s{2, 3};
+  BOOST_TEST(s.capacity() == static_cast<std::size_t>(kMaxRank));
+  s.insert(s.begin() + 1, 7);
+  s.push_back(5);
+  BOOST_TEST((s == Shape{2, 7, 3, 5}));
+  s.erase(s.begin());
+  BOOST_TEST((s == std::vector<std::int64_t>{7, 3, 5}));
+  BOOST_TEST((std::vector<std::int64_t>{7, 3, 5} == s));
+  const std::vector<std::int64_t> as_vector = s;
+  BOOST_TEST(as_vector.size() == 3u);
+  // Past kMaxRank the values move to the heap; copies, moves and edits keep every value.
+  Shape long_list(kMaxRank, 1);
+  for (std::int64_t i = 0; i < 20; ++i) long_list.push_back(i);
+  BOOST_TEST(long_list.size() == static_cast<std::size_t>(kMaxRank) + 20);
+  BOOST_TEST(long_list.back() == 19);
+  Shape copy = long_list;
+  Shape moved = std::move(long_list);
+  BOOST_TEST((copy == moved));
+  BOOST_TEST(long_list.empty());  // NOLINT(bugprone-use-after-move): a moved-from shape is empty
+  moved.insert(moved.begin(), moved.end() - 2, moved.end());  // a range of itself
+  BOOST_TEST(moved.front() == 18);
+  BOOST_TEST(moved[1] == 19);
+  BOOST_TEST(moved.size() == copy.size() + 2);
+  moved.resize(2);
+  BOOST_TEST((moved == Shape{18, 19}));
+  Shape inline_after_heap = std::move(copy);
+  inline_after_heap = Shape{4};
+  BOOST_TEST((inline_after_heap == Shape{4}));
+  BOOST_CHECK_THROW(inline_after_heap.at(1), std::out_of_range);
+  // check_shape still refuses a rank above kMaxRank, naming it.
+  BOOST_CHECK_EXCEPTION(check_shape(Shape(kMaxRank + 1, 1)), ShapeError, mentions({"rank 9"}));
+  BOOST_CHECK_EXCEPTION(zeros<float>(Shape(kMaxRank + 1, 1)), ShapeError, mentions({"rank 9"}));
+}
+
 BOOST_AUTO_TEST_CASE(broadcast_shapes_rules) {
   BOOST_TEST((broadcast_shapes({3}, {2, 1}) == Shape{2, 3}));
   BOOST_TEST((broadcast_shapes({2, 1, 3}, {4, 1}) == Shape{2, 4, 3}));
