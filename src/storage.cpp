@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "detail/block_cache.hpp"
 #include "eigrad/cuda/caching_pool.hpp"
 #include "eigrad/errors.hpp"
 #if EIGRAD_DEVICE_BACKEND_BUILT
@@ -104,7 +105,7 @@ Storage<T> Storage<T>::allocate(std::int64_t size, Device device) {
   EIGRAD_CHECK(size <= max_elements, ValueError, "Storage: ", size, " elements of ", element_name<T>(),
                " exceed the address space (at most ", max_elements, ")");
   check_device_exists(device);
-  auto block = std::make_shared<Block<T>>();
+  auto block = std::allocate_shared<Block<T>>(detail::CachingAllocator<Block<T>>());
   block->device = device;
   T* data = nullptr;  // an empty buffer stays null, as Eigen's
   if (size > 0 && size <= kInlineElements && device.is_cpu()) {

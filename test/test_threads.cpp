@@ -116,3 +116,29 @@ BOOST_AUTO_TEST_CASE(threads_training_independent_models_at_once_each_get_their_
   BOOST_TEST(alone[0].printed != alone[2].printed);
   BOOST_TEST(alone[1].printed != alone[3].printed);
 }
+
+BOOST_AUTO_TEST_CASE(tensors_made_on_one_thread_and_freed_on_another) {
+  // Each thread keeps the tensor blocks it frees for its next tensors (src/detail/block_cache.hpp):
+  // blocks made by a worker and freed by this thread, or the other way round, must be usable
+  // and freed once (AddressSanitizer and LeakSanitizer check this in the sanitizer build).
+  constexpr int kTensors = 300;  // more than one thread keeps
+  std::vector<Tensor<float>> from_worker;
+  std::thread worker([&from_worker] {
+    for (int i = 0; i < kTensors; ++i) from_worker.push_back(scalar_tensor<float>(static_cast<float>(i)));
+  });
+  worker.join();
+  float sum = 0;
+  for (const auto& t : from_worker) sum += t.item();
+  BOOST_TEST(sum == kTensors * (kTensors - 1) / 2);
+  from_worker.clear();  // kept here, then reused below
+  std::vector<Tensor<float>> from_main;
+  for (int i = 0; i < kTensors; ++i) from_main.push_back(full<float>({2}, static_cast<float>(i)));
+  std::thread freer([&from_main] {
+    float last = -1;
+    for (const auto& t : from_main) last = t.to_vector()[1];
+    BOOST_TEST(last == kTensors - 1);
+    from_main.clear();  // freed on a thread that ends right after: its cleanup frees what it kept
+  });
+  freer.join();
+  BOOST_TEST(from_main.empty());
+}

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "../detail/block_cache.hpp"
 #include "../detail/device.hpp"
 #include "../detail/kernels.hpp"
 #include "eigrad/autograd/grad_mode.hpp"
@@ -23,7 +24,7 @@ std::shared_ptr<TensorImpl<T>> make_impl(Storage<T> storage, Shape shape, std::i
   check_shape(shape);
   EIGRAD_CHECK(offset >= 0 && offset + numel(shape) <= storage.size(), ShapeError, "shape ", to_string(shape),
                " at offset ", offset, " does not fit a storage of ", storage.size(), " elements");
-  auto impl = std::make_shared<TensorImpl<T>>();
+  auto impl = std::allocate_shared<TensorImpl<T>>(detail::CachingAllocator<TensorImpl<T>>());
   impl->storage = std::move(storage);
   impl->offset = offset;
   impl->shape = std::move(shape);
