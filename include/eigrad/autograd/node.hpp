@@ -25,7 +25,7 @@ class EdgeList {
  public:
   /// One edge: the node that receives an input's gradient, or null.
   using Edge = std::shared_ptr<Node<T>>;
-  /// Edges kept without a heap list (a fused statement of the tutorial has 7 operands).
+  /// Edges kept without a heap list (the tutorial's loss as one fused statement has 8 operands).
   static constexpr std::size_t kInline = 8;
 
   EdgeList() = default;

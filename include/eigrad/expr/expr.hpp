@@ -306,6 +306,10 @@ using operand_t = decltype(as_operand(std::declval<const X&>()));
 
 /// Elements per block.
 constexpr int kBlock = 32;
+/// Elements a fused sum adds in T before it adds their sum into a double (a multiple of
+/// kBlock): a float sum of 20M terms then keeps the accuracy of one of 4096, and a sum of at
+/// most kSumRun elements is unchanged, bit for bit.
+constexpr std::int64_t kSumRun = 4096;
 
 /// Where the evaluators read the leaves and add their adjoints: one slot per leaf.
 template <class T, int N>
@@ -325,7 +329,10 @@ struct LeafEval {
   bool full = false;       // full-size leaf wanting an adjoint; otherwise the adjoints are summed in acc
   bool active = false;     // an adjoint is wanted here
   int slot = -1;
-  T acc = -T(0);  // a one-element leaf's adjoint, summed in element order (-0: a sum of -0 stays -0)
+  // A one-element leaf's adjoint: summed in element order within each run of kSumRun
+  // elements, the runs' sums in double. Both start at -0, so a sum of -0 stays -0.
+  T acc = -T(0);
+  double runs = -0.0;
   template <int N>
   void bind(const LeafSlots<T, N>& s, int& k, T* v) {
     data = s.data[k];
@@ -357,12 +364,16 @@ struct LeafEval {
       T* g = grad + i0;
       for (int j = 0; j < m; ++j) g[j] = adj[j];
     } else {
+      if (i0 > 0 && i0 % kSumRun == 0) {  // a run ends at a block's start (kSumRun is a multiple of kBlock)
+        runs += static_cast<double>(acc);
+        acc = -T(0);
+      }
       for (int j = 0; j < m; ++j) acc += adj[j];
     }
   }
   template <class F>
   void for_each_sum(F&& f) const {
-    if (active && !full) f(slot, acc);
+    if (active && !full) f(slot, static_cast<T>(runs + static_cast<double>(acc)));
   }
 };
 
@@ -889,15 +900,22 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
     out = empty<T>(shape, leaves.tensors[0].device());
     run_into(*ev, n, out.data());
   } else {
-    T partial[8] = {};  // eight running sums, as a vectorised sum keeps
-    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
-      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
-      ev->fwd(i0, m);
-      const T* vp = ev->vp;
-      for (int j = 0; j < m; ++j) partial[j & 7] += vp[j];  // kBlock is a multiple of 8
+    // Each run of kSumRun elements is summed in eight lanes, as a vectorised sum keeps, and
+    // the runs' sums in double.
+    double total = 0;
+    for (std::int64_t r0 = 0; r0 < n; r0 += kSumRun) {
+      const std::int64_t r1 = std::min<std::int64_t>(r0 + kSumRun, n);
+      T partial[8] = {};
+      for (std::int64_t i0 = r0; i0 < r1; i0 += kBlock) {
+        const int m = static_cast<int>(std::min<std::int64_t>(kBlock, r1 - i0));
+        ev->fwd(i0, m);
+        const T* vp = ev->vp;
+        for (int j = 0; j < m; ++j) partial[j & 7] += vp[j];  // kBlock is a multiple of 8
+      }
+      total += static_cast<double>(((partial[0] + partial[4]) + (partial[2] + partial[6])) +
+                                   ((partial[1] + partial[5]) + (partial[3] + partial[7])));
     }
-    const T s = ((partial[0] + partial[4]) + (partial[2] + partial[6])) +
-                ((partial[1] + partial[5]) + (partial[3] + partial[7]));
+    const T s = static_cast<T>(total);
     out = scalar_tensor<T>(
         reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
         leaves.tensors[0].device());
