@@ -9,6 +9,7 @@
 #include "../detail/device.hpp"
 #include "../detail/kernels.hpp"
 #include "eigrad/autograd/node.hpp"
+#include "eigrad/detail/cascade_sum.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/ops/elementwise.hpp"
 #include "eigrad/ops/pow.hpp"
@@ -272,15 +273,11 @@ Tensor<T> sum_dim_raw(const Tensor<T>& a, int d, bool keepdim) {
   const T* in = a.data();
   T* o = out.data();
   if (inner == 1) {
-    // A row sums into a register, in the same order as the general loop below (the same
-    // bits), without a load and a store of the running sum per element.
-    for (std::int64_t i = 0; i < outer; ++i) {
-      T sum = T(0);
-      for (std::int64_t j = 0; j < n; ++j) sum += in[i * n + j];
-      o[i] = sum;
-    }
+    // Contiguous rows sum in PyTorch's order (detail/cascade_sum.hpp), as sum() does.
+    for (std::int64_t i = 0; i < outer; ++i) o[i] = detail::cascade_sum(in + i * n, n);
     return out;
   }
+  // A strided dimension: one running sum per column, in row order.
   for (std::int64_t i = 0; i < outer; ++i)
     for (std::int64_t j = 0; j < n; ++j) {
       const T* row = in + (i * n + j) * inner;
@@ -387,7 +384,7 @@ Tensor<T> map_pow(const Tensor<T>& a, double exponent) {
 template <class T>
 Tensor<T> sum_all(const Tensor<T>& a, std::optional<T> divisor = std::nullopt) {
   if (!detail::on_device(a)) {
-    const T sum = a.numel() ? a.array().sum() : T(0);
+    const T sum = detail::cascade_sum(a.data(), a.numel());
     return scalar_tensor<T>(divisor ? sum / *divisor : sum);
   }
   Tensor<T> out = empty<T>({}, a.device());

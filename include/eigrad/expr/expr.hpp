@@ -31,6 +31,7 @@
 
 #include "eigrad/autograd/grad_mode.hpp"
 #include "eigrad/cuda/kernels.hpp"
+#include "eigrad/detail/cascade_sum.hpp"
 #include "eigrad/errors.hpp"
 #include "eigrad/expr/lower.hpp"
 #include "eigrad/ops/elementwise.hpp"
@@ -306,9 +307,11 @@ using operand_t = decltype(as_operand(std::declval<const X&>()));
 
 /// Elements per block.
 constexpr int kBlock = 32;
-/// Elements a fused sum adds in T before it adds their sum into a double (a multiple of
-/// kBlock): a float sum of 20M terms then keeps the accuracy of one of 4096, and a sum of at
-/// most kSumRun elements is unchanged, bit for bit.
+/// Elements a one-element leaf's adjoint adds in T, in element order, before it adds their sum
+/// into a double (a multiple of kBlock): a float sum of 20M terms then keeps the accuracy of
+/// one of 4096. Not PyTorch's order (a fused statement's forward sum is): in that order the
+/// Linear bias gradient takes the chaotic 06_optim golden runs outside their envelope
+/// (doc/design.md, "Order of the sums").
 constexpr std::int64_t kSumRun = 4096;
 
 /// Where the evaluators read the leaves and add their adjoints: one slot per leaf.
@@ -900,22 +903,13 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
     out = empty<T>(shape, leaves.tensors[0].device());
     run_into(*ev, n, out.data());
   } else {
-    // Each run of kSumRun elements is summed in eight lanes, as a vectorised sum keeps, and
-    // the runs' sums in double.
-    double total = 0;
-    for (std::int64_t r0 = 0; r0 < n; r0 += kSumRun) {
-      const std::int64_t r1 = std::min<std::int64_t>(r0 + kSumRun, n);
-      T partial[8] = {};
-      for (std::int64_t i0 = r0; i0 < r1; i0 += kBlock) {
-        const int m = static_cast<int>(std::min<std::int64_t>(kBlock, r1 - i0));
-        ev->fwd(i0, m);
-        const T* vp = ev->vp;
-        for (int j = 0; j < m; ++j) partial[j & 7] += vp[j];  // kBlock is a multiple of 8
-      }
-      total += static_cast<double>(((partial[0] + partial[4]) + (partial[2] + partial[6])) +
-                                   ((partial[1] + partial[5]) + (partial[3] + partial[7])));
+    eigrad::detail::CascadeSum<T> total(n);  // PyTorch's order (detail/cascade_sum.hpp)
+    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+      ev->fwd(i0, m);
+      total.add(ev->vp, m);
     }
-    const T s = static_cast<T>(total);
+    const T s = total.result();
     out = scalar_tensor<T>(
         reduction == Reduction::Mean ? (n ? s / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : s,
         leaves.tensors[0].device());

@@ -29,6 +29,12 @@ constexpr expr::Reduction fused_reduction(Reduction reduction) {
 /// Enabled for a lazy expression \p E of element type \p T.
 template <class E, class T>
 using enable_if_expr = std::enable_if_t<expr::is_expr_v<E> && std::is_same_v<T, typename E::Scalar>, int>;
+/// Whether a loss of expression \p input against \p target takes the tensor form: an
+/// evaluated expression, an undefined target or other shapes (which the tensor form checks).
+template <class E, class T>
+bool takes_tensor_form(const E& input, const Tensor<T>& target) {
+  return input.evaluated() || !target.defined() || input.shape() != target.shape();
+}
 /// The statement "pointwise loss \p kernel of expression \p input against \p target" (same
 /// shape), not evaluated.
 template <class E, class T, class Kernel>
@@ -58,7 +64,7 @@ Tensor<T> l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduction red
 /// mismatched shapes take the tensor form.
 template <class E, class T, detail::enable_if_expr<E, T> = 0>
 Tensor<T> mse_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean) {
-  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+  if (detail::takes_tensor_form(input, target))
     return mse_loss<T>(input.as_tensor(), target, reduction);
   return expr::detail::evaluate((input - target).pow(2), detail::fused_reduction(reduction), "MseLossBackward0");
 }
@@ -68,7 +74,7 @@ Tensor<T> mse_loss(const E& input, const Tensor<T>& target, Reduction reduction 
 /// take the tensor form.
 template <class E, class T, detail::enable_if_expr<E, T> = 0>
 Tensor<T> l1_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean) {
-  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+  if (detail::takes_tensor_form(input, target))
     return l1_loss<T>(input.as_tensor(), target, reduction);
   return expr::detail::evaluate((input - target).abs(), detail::fused_reduction(reduction));
 }
@@ -95,7 +101,7 @@ Tensor<T> smooth_l1_loss(const Tensor<T>& input, const Tensor<T>& target, Reduct
 template <class E, class T, detail::enable_if_expr<E, T> = 0>
 Tensor<T> huber_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
                      double delta = 1.0) {
-  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+  if (detail::takes_tensor_form(input, target))
     return huber_loss<T>(input.as_tensor(), target, reduction, delta);
   detail::check_huber_delta("huber_loss", delta);
   return detail::fused_pointwise_loss(input, target, reduction, ops::HuberLoss<T>{static_cast<T>(delta)});
@@ -108,7 +114,7 @@ Tensor<T> huber_loss(const E& input, const Tensor<T>& target, Reduction reductio
 template <class E, class T, detail::enable_if_expr<E, T> = 0>
 Tensor<T> smooth_l1_loss(const E& input, const Tensor<T>& target, Reduction reduction = Reduction::Mean,
                          double beta = 1.0) {
-  if (input.evaluated() || !target.defined() || input.shape() != target.shape())
+  if (detail::takes_tensor_form(input, target))
     return smooth_l1_loss<T>(input.as_tensor(), target, reduction, beta);
   detail::check_smooth_l1_beta("smooth_l1_loss", beta);
   return detail::fused_pointwise_loss(input, target, reduction, ops::SmoothL1Loss<T>{static_cast<T>(beta)});
