@@ -223,6 +223,31 @@ BOOST_AUTO_TEST_CASE(sums_add_in_pytorchs_order) {
   check_sums_in_pytorch_order<double>(test::kPytorchDoubleSums);
 }
 
+BOOST_AUTO_TEST_CASE_TEMPLATE(one_element_leaf_adjoints_add_in_element_order, U, Dtypes) {
+  // Five one-element leaves (the adjoint sums run four at a time, then one) over lengths
+  // around the chunk (128) and run (4096) sizes: each adjoint is its elements summed in order
+  // within runs of 4096 and the runs in double, bit for bit.
+  for (const std::int64_t n : {1, 31, 128, 129, 4096, 4097, 10000, 100003}) {
+    std::vector<U> values(static_cast<std::size_t>(n));
+    U acc = -U(0);
+    double runs = -0.0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      values[static_cast<std::size_t>(i)] = test::pytorch_sum_value<U>(i);
+      if (i > 0 && i % 4096 == 0) {
+        runs += static_cast<double>(acc);
+        acc = -U(0);
+      }
+      acc += values[static_cast<std::size_t>(i)];
+    }
+    const U want = static_cast<U>(runs + static_cast<double>(acc));
+    const Tensor<U> x = from_vector<U>(values, {n});
+    const Tensor<U> a = weight<U>(1), b = weight<U>(2), c = weight<U>(3), d = weight<U>(4), e = weight<U>(5);
+    (lazy(a) * x + lazy(b) * x + lazy(c) * x + lazy(d) * x + lazy(e) * x).sum().backward();
+    for (const Tensor<U>* w : {&a, &b, &c, &d, &e})
+      BOOST_TEST(w->grad().item() == want, "n = " << n << ": " << w->grad().item() << " vs " << want);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(float_sums_of_millions_of_terms_keep_their_accuracy) {
   // The forward sum, in PyTorch's order, cascades its partial sums over four levels: a float
   // sum of 2^22 terms of 0.1f stays within 1e-6. A one-element leaf's adjoint adds runs of 4096

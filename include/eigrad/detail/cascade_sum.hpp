@@ -55,22 +55,16 @@ class CascadeSum {
 
   /// Adds the next \p m elements, \p v[0 .. m).
   void add(const T* v, std::int64_t m) {
-    std::int64_t take = std::min(m, groups_end_ - next_);
-    if (take > 0) {
-      add_to_groups(v, take);
-      v += take;
-      m -= take;
-      next_ += take;
+    if (in_group_ == 0 && group_ == kGroup) {  // whole groups of vectors: the hot path
+      const std::int64_t groups = std::min(m, groups_end_ - next_) / kGroup;
+      if (groups > 0) {
+        add_groups(v, groups);
+        v += groups * kGroup;
+        m -= groups * kGroup;
+        next_ += groups * kGroup;
+      }
     }
-    if (m <= 0) return;
-    close_groups();
-    take = std::min(m, vectors_end_ - next_);
-    for (std::int64_t j = 0; j < take; ++j) level_[0][(next_ + j - groups_end_) % width_] += v[j];
-    v += take;
-    m -= take;
-    next_ += take;
-    for (std::int64_t j = 0; j < m; ++j) tail_ += v[j];
-    next_ += m;
+    if (m > 0) add_elements(v, m);
   }
 
   /// The sum of the n elements (once all are added).
@@ -94,30 +88,41 @@ class CascadeSum {
     return bits;
   }
 
-  void add_to_groups(const T* v, std::int64_t m) {
-    while (m > 0) {
-      if (in_group_ == 0 && group_ == kGroup && m >= kGroup) {  // a whole group: lanes the compiler vectorises
-        for (int j = 0; j < kGroup; ++j) level_[0][j] += v[j];
-        v += kGroup;
-        m -= kGroup;
-        end_group();
-        continue;
-      }
-      const std::int64_t take = std::min<std::int64_t>(group_ - in_group_, m);
-      for (std::int64_t j = 0; j < take; ++j) level_[0][in_group_ + j] += v[j];
-      in_group_ += static_cast<int>(take);
-      v += take;
-      m -= take;
-      if (in_group_ == group_) {
-        in_group_ = 0;
-        end_group();
-      }
+  // Whole groups: level 0 stays in registers between the cascade steps.
+  void add_groups(const T* v, std::int64_t groups) {
+    while (groups > 0) {
+      const std::int64_t run = std::min(groups, until_cascade_);
+      T acc[kGroup];
+      for (int j = 0; j < kGroup; ++j) acc[j] = level_[0][j];
+      for (std::int64_t g = 0; g < run; ++g, v += kGroup)
+        for (int j = 0; j < kGroup; ++j) acc[j] += v[j];
+      for (int j = 0; j < kGroup; ++j) level_[0][j] = acc[j];
+      groups -= run;
+      groups_done_ += run;
+      until_cascade_ -= run;
+      if (until_cascade_ == 0) cascade();
     }
   }
 
-  void end_group() {
-    ++groups_done_;
-    if (--until_cascade_ > 0) return;
+  // Any elements, one at a time, wherever they fall: within a group, in the vectors left over
+  // after the last whole group, or in the tail.
+  void add_elements(const T* v, std::int64_t m) {
+    for (; m > 0 && next_ < groups_end_; --m, ++v, ++next_) {
+      level_[0][in_group_] += *v;
+      if (++in_group_ == group_) {
+        in_group_ = 0;
+        ++groups_done_;
+        if (--until_cascade_ == 0) cascade();
+      }
+    }
+    if (m <= 0) return;
+    close_groups();
+    for (; m > 0 && next_ < vectors_end_; --m, ++v, ++next_) level_[0][(next_ - groups_end_) % width_] += *v;
+    for (; m > 0; --m, ++v, ++next_) tail_ += *v;
+  }
+
+  // Level 0 into level 1 after every 2^p groups, level 1 into 2 after every 2^2p, ...
+  void cascade() {
     until_cascade_ = std::int64_t{1} << power_;
     for (int level = 1; level < 4; ++level) {
       for (int j = 0; j < group_; ++j) {

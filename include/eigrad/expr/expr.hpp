@@ -307,12 +307,72 @@ using operand_t = decltype(as_operand(std::declval<const X&>()));
 
 /// Elements per block.
 constexpr int kBlock = 32;
+/// The alignment of a block buffer: a cache line, so that no vector store to a block is split
+/// over two lines (a split store is not forwarded to the next op's load, and every op of the
+/// tree reads the block its operand has just stored).
+constexpr std::size_t kBlockAlign = 64;
 /// Elements a one-element leaf's adjoint adds in T, in element order, before it adds their sum
 /// into a double (a multiple of kBlock): a float sum of 20M terms then keeps the accuracy of
 /// one of 4096. Not PyTorch's order (a fused statement's forward sum is): in that order the
 /// Linear bias gradient takes the chaotic 06_optim golden runs outside their envelope
 /// (doc/design.md, "Order of the sums").
 constexpr std::int64_t kSumRun = 4096;
+/// Elements of a chunk of AdjointSums (a multiple of kBlock that divides kSumRun).
+constexpr int kSumChunk = 4 * kBlock;
+
+/// The adjoint sums of the one-element leaves of one backward pass, in element order within
+/// each run of kSumRun elements and the runs' sums in double. Each such leaf stores its blocks
+/// of adjoints in a row; every kChunk elements the rows are added up together, up to four at a
+/// time: the same bits as one running sum per leaf, but up to four independent chains of
+/// dependent adds at once instead of one after another.
+template <class T, int N>
+class AdjointSums {
+ public:
+  /// Elements a row holds.
+  static constexpr int kChunk = kSumChunk;
+  /// A new row for one leaf; its number.
+  int add_row() {
+    acc_[count_] = -T(0);  // -0, so that a sum of -0 stays -0
+    runs_[count_] = -0.0;
+    return count_++;
+  }
+  /// Where a leaf stores the adjoints of the chunk's elements.
+  T* row(int r) { return rows_[r]; }
+  /// Adds the first \p m stored elements of every row: the chunk that starts at element \p i0.
+  void add_chunk(std::int64_t i0, int m) {
+    if (i0 > 0 && i0 % kSumRun == 0)
+      for (int r = 0; r < count_; ++r) {
+        runs_[r] += static_cast<double>(acc_[r]);
+        acc_[r] = -T(0);
+      }
+    int r = 0;
+    if constexpr (N >= 4)
+      for (; r + 4 <= count_; r += 4) add_rows<4>(r, m);
+    const int left = count_ - r;
+    if constexpr (N >= 3)
+      if (left == 3) return add_rows<3>(r, m);
+    if constexpr (N >= 2)
+      if (left == 2) return add_rows<2>(r, m);
+    if (left == 1) add_rows<1>(r, m);
+  }
+  /// Row \p r's sum (once every chunk is added).
+  T sum(int r) const { return static_cast<T>(runs_[r] + static_cast<double>(acc_[r])); }
+
+ private:
+  template <int K>
+  void add_rows(int r, int m) {
+    T a[K];
+    for (int k = 0; k < K; ++k) a[k] = acc_[r + k];
+    for (int j = 0; j < m; ++j)
+      for (int k = 0; k < K; ++k) a[k] += rows_[r + k][j];
+    for (int k = 0; k < K; ++k) acc_[r + k] = a[k];
+  }
+
+  alignas(kBlockAlign) T rows_[N][kChunk];
+  T acc_[N];
+  double runs_[N];
+  int count_ = 0;
+};
 
 /// Where the evaluators read the leaves and add their adjoints: one slot per leaf.
 template <class T, int N>
@@ -321,6 +381,7 @@ struct LeafSlots {
   std::array<std::int64_t, N> stride{};         ///< 1, or 0 for a one-element leaf
   std::array<T*, N> grad{};                     ///< adjoint destination
   std::array<std::int64_t, N> grad_stride{};    ///< 1 (a buffer) or 0 (a sum)
+  AdjointSums<T, N>* sums = nullptr;            ///< the one-element leaves' sums (backward only)
 };
 
 /// A tensor operand's part of an evaluator: reads its block and takes its adjoint.
@@ -329,13 +390,11 @@ struct LeafEval {
   const T* data = nullptr;
   bool full_read = false;  // one value per element (else one value broadcast)
   T* grad = nullptr;       // the adjoint buffer of a full-size leaf
-  bool full = false;       // full-size leaf wanting an adjoint; otherwise the adjoints are summed in acc
+  bool full = false;       // full-size leaf wanting an adjoint; otherwise the adjoints are summed
   bool active = false;     // an adjoint is wanted here
   int slot = -1;
-  // A one-element leaf's adjoint: summed in element order within each run of kSumRun
-  // elements, the runs' sums in double. Both start at -0, so a sum of -0 stays -0.
-  T acc = -T(0);
-  double runs = -0.0;
+  int sum_row = -1;        // a one-element leaf's row of AdjointSums
+  T* pending = nullptr;    // that row: the adjoints of the current chunk
   template <int N>
   void bind(const LeafSlots<T, N>& s, int& k, T* v) {
     data = s.data[k];
@@ -343,6 +402,10 @@ struct LeafEval {
     grad = s.grad[k];
     full = s.grad_stride[k] == 1;
     active = s.grad[k] != nullptr;
+    if (active && !full) {
+      sum_row = s.sums->add_row();
+      pending = s.sums->row(sum_row);
+    }
     slot = k++;
     if (!full_read)
       for (int j = 0; j < kBlock; ++j) v[j] = data[0];
@@ -366,17 +429,15 @@ struct LeafEval {
     if (full) {
       T* g = grad + i0;
       for (int j = 0; j < m; ++j) g[j] = adj[j];
-    } else {
-      if (i0 > 0 && i0 % kSumRun == 0) {  // a run ends at a block's start (kSumRun is a multiple of kBlock)
-        runs += static_cast<double>(acc);
-        acc = -T(0);
-      }
-      for (int j = 0; j < m; ++j) acc += adj[j];
+    } else {  // the whole block (a fixed trip count); AdjointSums adds the first m
+      T* p = pending + i0 % kSumChunk;
+      for (int j = 0; j < kBlock; ++j) p[j] = adj[j];
     }
   }
+  /// Calls f(slot, row of AdjointSums) for a one-element leaf wanting an adjoint.
   template <class F>
   void for_each_sum(F&& f) const {
-    if (active && !full) f(slot, static_cast<T>(runs + static_cast<double>(acc)));
+    if (active && !full) f(slot, sum_row);
   }
 };
 
@@ -391,7 +452,7 @@ struct EvalBase {
   LeafEval<T> leaf;
   bool active = false;
   const T* vp;
-  T v[kBlock];
+  alignas(kBlockAlign) T v[kBlock];
   explicit EvalBase(bool as_leaf) : is_leaf(as_leaf), vp(v) {}
 };
 
@@ -440,7 +501,7 @@ struct Eval<Unary<Op, A>> : EvalBase<typename A::Scalar> {
   }
   void bwd(std::int64_t i0, int m, const T* adj) {
     if (this->is_leaf) return this->leaf.bwd(i0, m, adj);
-    T ga[kBlock];
+    alignas(kBlockAlign) T ga[kBlock];
     const T* x = a.vp;
     const T* y = this->v;
     if constexpr (has_block_form<Op>::value) {
@@ -486,7 +547,7 @@ struct Eval<Binary<Op, A, B>> : EvalBase<typename A::Scalar> {
     const T* x = a.vp;
     const T* y = b.vp;
     const T* out = this->v;
-    T g[kBlock];
+    alignas(kBlockAlign) T g[kBlock];
     if (a.active) {
       for (int j = 0; j < kBlock; ++j) g[j] = op.grad_a(adj[j], x[j], y[j], out[j]);
       a.bwd(i0, m, g);
@@ -720,14 +781,17 @@ class FusedBackward final : public Node<typename E::Scalar> {
         slots.grad[k] = &unused;
       }
     }
+    AdjointSums<T, N> sums;  // a few KB of stack, as the evaluator's blocks
+    slots.sums = &sums;
     int k = 0;
     Eval<E> eval(*expr_, slots, k, false);  // a block of kBlock values per node: a few KB of stack
     Eval<E>* ev = &eval;
+    constexpr int kChunk = AdjointSums<T, N>::kChunk;
     const T* pg = g.data();
-    T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
+    alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
     if (reduction_ != Reduction::None)
       for (T& a : same) a = reduction_ == Reduction::Mean ? pg[0] / static_cast<T>(n) : pg[0];
-    T tail[kBlock];  // the last block's incoming gradients, padded with zeros
+    alignas(kBlockAlign) T tail[kBlock];  // the last block's incoming gradients, padded with zeros
     for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
       const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
       ev->fwd(i0, m);
@@ -740,8 +804,12 @@ class FusedBackward final : public Node<typename E::Scalar> {
         }
       }
       ev->bwd(i0, m, adj);
+      if ((i0 + kBlock) % kChunk == 0 || i0 + m == n) {
+        const std::int64_t chunk = i0 - i0 % kChunk;
+        sums.add_chunk(chunk, static_cast<int>(i0 + m - chunk));
+      }
     }
-    ev->for_each_sum([&](int j, T sum) { grads[j] = full<T>(leaves_[j].shape(), sum, leaves_[j].device()); });
+    ev->for_each_sum([&](int j, int row) { grads[j] = full<T>(leaves_[j].shape(), sums.sum(row), leaves_[j].device()); });
   }
   /// The backward of a statement on "cuda": one run_backward over the leaves' device memory;
   /// a leaf read twice is one program leaf, whose whole adjoint goes to its first occurrence.
@@ -903,11 +971,22 @@ Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char*
     out = empty<T>(shape, leaves.tensors[0].device());
     run_into(*ev, n, out.data());
   } else {
-    eigrad::detail::CascadeSum<T> total(n);  // PyTorch's order (detail/cascade_sum.hpp)
+    // PyTorch's order (detail/cascade_sum.hpp), fed 16 blocks at a time: the sum then keeps
+    // its partial sums in registers over them.
+    eigrad::detail::CascadeSum<T> total(n);
+    constexpr int kChunk = 16 * kBlock;
+    alignas(kBlockAlign) T chunk[kChunk];
+    int filled = 0;
     for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
       const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
       ev->fwd(i0, m);
-      total.add(ev->vp, m);
+      const T* vp = ev->vp;
+      for (int j = 0; j < kBlock; ++j) chunk[filled + j] = vp[j];  // the whole block: a fixed trip count
+      filled += m;
+      if (filled == kChunk || i0 + m == n) {
+        total.add(chunk, filled);
+        filled = 0;
+      }
     }
     const T s = total.result();
     out = scalar_tensor<T>(
