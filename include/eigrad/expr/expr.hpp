@@ -320,16 +320,23 @@ constexpr std::int64_t kSumRun = 4096;
 /// Elements of a chunk of AdjointSums (a multiple of kBlock that divides kSumRun).
 constexpr int kSumChunk = 4 * kBlock;
 
+/// Adds the first \p m elements of each of \p count rows (\p rows, kSumChunk elements apart:
+/// the chunk that starts at element \p i0) to the running sums \p acc, in element order, up to
+/// four rows at a time; at the start of each run of kSumRun elements each running sum moves
+/// into its \p runs. Compiled once, in src/expr/expr.cpp.
+template <class T>
+void add_adjoint_chunk(const T* rows, T* acc, double* runs, int count, std::int64_t i0, int m);
+extern template void add_adjoint_chunk(const float*, float*, double*, int, std::int64_t, int);
+extern template void add_adjoint_chunk(const double*, double*, double*, int, std::int64_t, int);
+
 /// The adjoint sums of the one-element leaves of one backward pass, in element order within
 /// each run of kSumRun elements and the runs' sums in double. Each such leaf stores its blocks
-/// of adjoints in a row; every kChunk elements the rows are added up together, up to four at a
-/// time: the same bits as one running sum per leaf, but up to four independent chains of
+/// of adjoints in a row; every kSumChunk elements the rows are added up together, up to four
+/// at a time: the same bits as one running sum per leaf, but up to four independent chains of
 /// dependent adds at once instead of one after another.
 template <class T, int N>
 class AdjointSums {
  public:
-  /// Elements a row holds.
-  static constexpr int kChunk = kSumChunk;
   /// A new row for one leaf; its number.
   int add_row() {
     acc_[count_] = -T(0);  // -0, so that a sum of -0 stays -0
@@ -339,36 +346,12 @@ class AdjointSums {
   /// Where a leaf stores the adjoints of the chunk's elements.
   T* row(int r) { return rows_[r]; }
   /// Adds the first \p m stored elements of every row: the chunk that starts at element \p i0.
-  void add_chunk(std::int64_t i0, int m) {
-    if (i0 > 0 && i0 % kSumRun == 0)
-      for (int r = 0; r < count_; ++r) {
-        runs_[r] += static_cast<double>(acc_[r]);
-        acc_[r] = -T(0);
-      }
-    int r = 0;
-    if constexpr (N >= 4)
-      for (; r + 4 <= count_; r += 4) add_rows<4>(r, m);
-    const int left = count_ - r;
-    if constexpr (N >= 3)
-      if (left == 3) return add_rows<3>(r, m);
-    if constexpr (N >= 2)
-      if (left == 2) return add_rows<2>(r, m);
-    if (left == 1) add_rows<1>(r, m);
-  }
+  void add_chunk(std::int64_t i0, int m) { add_adjoint_chunk<T>(rows_[0], acc_, runs_, count_, i0, m); }
   /// Row \p r's sum (once every chunk is added).
   T sum(int r) const { return static_cast<T>(runs_[r] + static_cast<double>(acc_[r])); }
 
  private:
-  template <int K>
-  void add_rows(int r, int m) {
-    T a[K];
-    for (int k = 0; k < K; ++k) a[k] = acc_[r + k];
-    for (int j = 0; j < m; ++j)
-      for (int k = 0; k < K; ++k) a[k] += rows_[r + k][j];
-    for (int k = 0; k < K; ++k) acc_[r + k] = a[k];
-  }
-
-  alignas(kBlockAlign) T rows_[N][kChunk];
+  alignas(kBlockAlign) T rows_[N][kSumChunk];
   T acc_[N];
   double runs_[N];
   int count_ = 0;
@@ -786,7 +769,7 @@ class FusedBackward final : public Node<typename E::Scalar> {
     int k = 0;
     Eval<E> eval(*expr_, slots, k, false);  // a block of kBlock values per node: a few KB of stack
     Eval<E>* ev = &eval;
-    constexpr int kChunk = AdjointSums<T, N>::kChunk;
+    constexpr int kChunk = kSumChunk;
     const T* pg = g.data();
     alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
     if (reduction_ != Reduction::None)
