@@ -15,13 +15,11 @@ int ceil_log2(std::int64_t x) {  // c10's CeilLog2: 1 for x <= 2
 template <class T>
 void CascadeSum<T>::reset(std::int64_t n) {
   width_ = n >= kLanes ? kLanes : 1;
-  group_ = 4 * width_;
   const std::int64_t vectors = n / width_;
-  groups_end_ = vectors / 4 * group_;
+  groups_end_ = vectors / 4 * group();
   vectors_end_ = vectors * width_;
   const std::int64_t groups = vectors / 4;
   power_ = std::max(4, ceil_log2(groups) / 4);
-  mask_ = (std::int64_t{1} << power_) - 1;
   std::fill(&level_[0][0], &level_[0][0] + 4 * kGroup, T(0));
   in_group_ = 0;
   groups_done_ = 0;
@@ -33,7 +31,7 @@ void CascadeSum<T>::reset(std::int64_t n) {
 
 template <class T>
 void CascadeSum<T>::add(const T* v, std::int64_t m) {
-  if (in_group_ == 0 && group_ == kGroup) {  // whole groups of vectors: the hot path
+  if (in_group_ == 0 && width_ == kLanes) {  // whole groups of vectors: the hot path
     const std::int64_t groups = std::min(m, groups_end_ - next_) / kGroup;
     if (groups > 0) {
       add_groups(v, groups);
@@ -48,10 +46,10 @@ void CascadeSum<T>::add(const T* v, std::int64_t m) {
 template <class T>
 T CascadeSum<T>::result() const {
   T first[kGroup];
-  for (int j = 0; j < group_; ++j) first[j] = level_[0][j];
+  for (int j = 0; j < group(); ++j) first[j] = level_[0][j];
   if (!closed_)
     for (int level = 1; level < 4; ++level)
-      for (int j = 0; j < group_; ++j) first[j] += level_[level][j];
+      for (int j = 0; j < group(); ++j) first[j] += level_[level][j];
   for (int k = 1; k < 4; ++k)
     for (int j = 0; j < width_; ++j) first[j] += first[k * width_ + j];
   T sum = tail_;
@@ -82,7 +80,7 @@ template <class T>
 void CascadeSum<T>::add_elements(const T* v, std::int64_t m) {
   for (; m > 0 && next_ < groups_end_; --m, ++v, ++next_) {
     level_[0][in_group_] += *v;
-    if (++in_group_ == group_) {
+    if (++in_group_ == group()) {
       in_group_ = 0;
       ++groups_done_;
       if (--until_cascade_ == 0) cascade();
@@ -98,12 +96,13 @@ void CascadeSum<T>::add_elements(const T* v, std::int64_t m) {
 template <class T>
 void CascadeSum<T>::cascade() {
   until_cascade_ = std::int64_t{1} << power_;
+  const std::int64_t mask = until_cascade_ - 1;
   for (int level = 1; level < 4; ++level) {
-    for (int j = 0; j < group_; ++j) {
+    for (int j = 0; j < group(); ++j) {
       level_[level][j] += level_[level - 1][j];
       level_[level - 1][j] = T(0);
     }
-    if ((groups_done_ & (mask_ << (level * power_))) != 0) break;
+    if ((groups_done_ & (mask << (level * power_))) != 0) break;
   }
 }
 
@@ -112,7 +111,7 @@ void CascadeSum<T>::close_groups() {
   if (closed_) return;
   closed_ = true;
   for (int level = 1; level < 4; ++level)
-    for (int j = 0; j < group_; ++j) level_[0][j] += level_[level][j];
+    for (int j = 0; j < group(); ++j) level_[0][j] += level_[level][j];
 }
 
 template <class T>

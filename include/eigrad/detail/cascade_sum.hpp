@@ -46,11 +46,11 @@ class CascadeSum {
   void cascade();
   void close_groups();
 
+  int group() const { return 4 * width_; }  // elements of a group
+
   int width_ = 1;  // lanes of a vector
-  int group_ = 4;  // elements of a group
   std::int64_t groups_end_ = 0, vectors_end_ = 0;
-  int power_ = 4;
-  std::int64_t mask_ = 15;
+  int power_ = 4;  // a cascade step every 2^power_ groups
   T level_[4][kGroup];
   int in_group_ = 0;
   std::int64_t groups_done_ = 0, until_cascade_ = 16;

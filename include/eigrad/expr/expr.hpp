@@ -769,7 +769,6 @@ class FusedBackward final : public Node<typename E::Scalar> {
     int k = 0;
     Eval<E> eval(*expr_, slots, k, false);  // a block of kBlock values per node: a few KB of stack
     Eval<E>* ev = &eval;
-    constexpr int kChunk = kSumChunk;
     const T* pg = g.data();
     alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
     if (reduction_ != Reduction::None)
@@ -787,8 +786,8 @@ class FusedBackward final : public Node<typename E::Scalar> {
         }
       }
       ev->bwd(i0, m, adj);
-      if ((i0 + kBlock) % kChunk == 0 || i0 + m == n) {
-        const std::int64_t chunk = i0 - i0 % kChunk;
+      if ((i0 + kBlock) % kSumChunk == 0 || i0 + m == n) {
+        const std::int64_t chunk = i0 - i0 % kSumChunk;
         sums.add_chunk(chunk, static_cast<int>(i0 + m - chunk));
       }
     }
