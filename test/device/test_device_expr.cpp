@@ -23,6 +23,22 @@ using test::Dtypes;
 
 namespace {
 
+/// A statement's tensor operands, left to right (one entry per occurrence).
+template <class E>
+std::vector<Tensor<typename E::Scalar>> operands_of(const E& e) {
+  std::vector<Tensor<typename E::Scalar>> operands;
+  e.visit_leaves([&](const Tensor<typename E::Scalar>& t, const char*, bool) { operands.push_back(t); }, "", false);
+  return operands;
+}
+
+/// The program leaves of \p operands, numbered as a fused statement numbers them.
+template <int N, class T>
+expr::detail::LeafNumbers<N> numbers_of(const std::vector<Tensor<T>>& operands) {
+  std::vector<const Tensor<T>*> pointers;
+  for (const Tensor<T>& t : operands) pointers.push_back(&t);
+  return expr::detail::number_leaves<N>(pointers.data(), pointers.size());
+}
+
 /// Runs statement \p make() on the CPU fused path (output adjoint \p g for Reduction::None,
 /// 1 otherwise), then lowers a second copy of it and runs its program forward and backward on
 /// device copies of its operands; values must agree bit for bit, sums within the tolerance,
@@ -40,7 +56,7 @@ void check_lowered(const std::string& name, Make make, Reduction reduction, cons
   }
   using E = std::decay_t<decltype(statement)>;
   constexpr int N = E::leaves;
-  const auto operands = expr::detail::leaves_of(statement);
+  const auto operands = operands_of(statement);
   for (const auto& t : operands) {
     if (!t.requires_grad()) continue;
     t.grad() = Tensor<T>();
@@ -54,16 +70,16 @@ void check_lowered(const std::string& name, Make make, Reduction reduction, cons
   }
 
   const std::int64_t n = statement.numel();
-  const auto numbers = expr::detail::number_leaves<N>(operands.begin(), operands.count);
+  const auto numbers = numbers_of<N>(operands);
   std::array<bool, N> wants{};
-  for (int j = 0; j < numbers.count; ++j) wants[j] = operands.tensors[numbers.first[j]].requires_grad();
+  for (int j = 0; j < numbers.count; ++j) wants[j] = operands[numbers.first[j]].requires_grad();
   const ops::Program<T> program = expr::detail::lower_statement(statement, numbers, wants.data());
   BOOST_TEST(program.leaf_count == numbers.count);
 
   std::vector<DeviceBuffer<T>> data, adjoints;
   std::vector<cuda::ProgramLeaf<T>> leaves;
   for (int j = 0; j < numbers.count; ++j) {
-    const Tensor<T>& t = operands.tensors[numbers.first[j]];
+    const Tensor<T>& t = operands[numbers.first[j]];
     data.emplace_back(t.detach());
     adjoints.emplace_back(t.numel());
   }
@@ -92,7 +108,7 @@ void check_lowered(const std::string& name, Make make, Reduction reduction, cons
   cuda::run_backward(program, leaves.data(), n,
                      cuda::ProgramLeaf<T>{grad_out.data(), reduction != Reduction::None, nullptr});
   for (int j = 0; j < numbers.count; ++j) {
-    const Tensor<T>& t = operands.tensors[numbers.first[j]];
+    const Tensor<T>& t = operands[numbers.first[j]];
     if (!wants[j]) continue;
     const std::string what = name + ": adjoint of operand " + std::to_string(j);
     if (leaves[j].scalar) test::check_close(adjoints[j].host(), t.grad().to_vector(), what);
@@ -250,8 +266,8 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(every_statement_of_the_table_on_cuda, T, Dtypes) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_repeated_operand_is_one_program_leaf, T, Dtypes) {
   const Operands<T> o(7);
   const auto statement = o.w * o.x + o.w.sin();
-  const auto operands = expr::detail::leaves_of(statement);
-  const auto numbers = expr::detail::number_leaves<3>(operands.begin(), operands.count);
+  const auto operands = operands_of(statement);
+  const auto numbers = numbers_of<3>(operands);
   BOOST_TEST(numbers.count == 2);
   BOOST_TEST(numbers.of[2] == numbers.of[0]);
 }
@@ -262,8 +278,8 @@ BOOST_AUTO_TEST_CASE(pow_keeps_the_kernels_of_the_double_given) {
   const Tensor<float> w = test::sample<float>({33}, 2.5, 17);
   const double e = 0.5000000001;
   const auto statement = w.pow(e);
-  const auto operands = expr::detail::leaves_of(statement);
-  const auto numbers = expr::detail::number_leaves<1>(operands.begin(), operands.count);
+  const auto operands = operands_of(statement);
+  const auto numbers = numbers_of<1>(operands);
   const ops::Program<float> p = expr::detail::lower_statement(statement, numbers, std::array<bool, 1>{}.data());
   BOOST_TEST(p.size == 2);
   BOOST_TEST(static_cast<int>(p.code[1].pow) == static_cast<int>(ops::PowKind::General));

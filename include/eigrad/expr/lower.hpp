@@ -182,11 +182,11 @@ struct LeafNumbers {
 
 /// The numbering of \p count operands \p operands (at most \p N).
 template <int N, class T>
-LeafNumbers<N> number_leaves(const Tensor<T>* operands, std::size_t count) {
+LeafNumbers<N> number_leaves(const Tensor<T>* const* operands, std::size_t count) {
   LeafNumbers<N> numbers;
   for (std::size_t k = 0; k < count; ++k) {
     int j = 0;
-    while (j < numbers.count && operands[numbers.first[static_cast<std::size_t>(j)]].id() != operands[k].id()) ++j;
+    while (j < numbers.count && operands[numbers.first[static_cast<std::size_t>(j)]]->id() != operands[k]->id()) ++j;
     if (j == numbers.count) numbers.first[static_cast<std::size_t>(numbers.count++)] = static_cast<int>(k);
     numbers.of[k] = j;
   }

@@ -171,6 +171,11 @@ struct PowScalarRuntime {
       : kind(pow_kind(exponent)), kind_m1(pow_kind(exponent - 1.0)), products(small_integer(exponent)),
         products_m1(small_integer(exponent - 1.0)), e(static_cast<T>(exponent)),
         e_m1(static_cast<T>(exponent - 1.0)), zero(exponent == 0.0) {}
+  /// The entry whose kernels were chosen before (as a program keeps them): \p k for x ^ e,
+  /// \p k_m1 for x ^ (e - 1), with the exponents \p exponent and \p exponent_m1 cast to T.
+  PowScalarRuntime(PowKind k, PowKind k_m1, T exponent, T exponent_m1)
+      : kind(k), kind_m1(k_m1), products(products_of(k)), products_m1(products_of(k_m1)), e(exponent),
+        e_m1(exponent_m1), zero(k == PowKind::One) {}
   /// Backward node name.
   static constexpr const char* name = "PowBackward0";
   /// x ^ e.
@@ -219,6 +224,9 @@ struct PowScalarRuntime {
   }
   static int small_integer(double p) {
     return (p == 0.0 || p == 1.0 || p == 2.0 || p == 3.0) ? static_cast<int>(p) : -1;
+  }
+  static int products_of(PowKind k) {  // small_integer of the exponent k was chosen for
+    return k == PowKind::One ? 0 : k == PowKind::Identity ? 1 : k == PowKind::Square ? 2 : k == PowKind::Cube ? 3 : -1;
   }
 };
 

@@ -1,0 +1,583 @@
+#include "eigrad/expr/statement.hpp"
+
+#include <algorithm>
+#include <cstddef>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "../../cuda/entries.hpp"  // the op code -> op table entry switch the device interpreter uses
+#include "eigrad/autograd/grad_mode.hpp"
+#include "eigrad/autograd/node.hpp"
+#include "eigrad/cuda/kernels.hpp"
+#include "eigrad/detail/cascade_sum.hpp"
+#include "eigrad/errors.hpp"
+#include "eigrad/ops/pow.hpp"
+#include "eigrad/tensor.hpp"
+
+namespace eigrad::expr::detail {
+
+namespace {
+
+using ops::Code;
+using ops::Instruction;
+template <class T>
+using Program = ops::Program<T>;
+
+constexpr int kMaxValues = Program<float>::kMaxInstructions;
+constexpr int kMaxLeaves = Program<float>::kMaxLeaves;
+
+// ------------------------------------------------------------------ the CPU interpreter
+// It works a block of kBlock elements at a time: each instruction leaves the block's values in
+// its own buffer (a leaf read in full points at the tensor instead), then backward walks the
+// instructions in reverse, each leaving its operands' adjoints in theirs. Every inner loop
+// has a constant trip count (the last, short block is padded), so it vectorises without
+// remainder code; the op code is dispatched once per instruction and block, never per element.
+// Each value and gradient is the op table entry's, as in the eager ops and on the device.
+
+/// Elements per block.
+constexpr int kBlock = 64;
+/// The alignment of a block buffer: a cache line, so that no vector store to a block is split
+/// over two lines (a split store is not forwarded to the next instruction's load).
+constexpr std::size_t kBlockAlign = 64;
+/// Elements a one-element leaf's adjoint adds in T, in element order, before it adds their sum
+/// into a double (a multiple of kBlock): a float sum of 20M terms then keeps the accuracy of
+/// one of 4096. Not PyTorch's order (a statement's forward sum is): in that order the Linear
+/// bias gradient takes the chaotic 06_optim golden runs outside their envelope
+/// (doc/design.md, "Order of the sums").
+constexpr std::int64_t kSumRun = 4096;
+/// Elements of a chunk of AdjointSums (a multiple of kBlock that divides kSumRun).
+constexpr int kSumChunk = 2 * kBlock;
+static_assert(kSumChunk % kBlock == 0 && kSumRun % kSumChunk == 0, "chunks of whole blocks within a run");
+
+// K rows at once: K independent chains of dependent adds, each in element order.
+template <int K, class T>
+void add_rows(const T* rows, T* acc, int m) {
+  T a[K];
+  for (int k = 0; k < K; ++k) a[k] = acc[k];
+  for (int j = 0; j < m; ++j)
+    for (int k = 0; k < K; ++k) a[k] += rows[k * kSumChunk + j];
+  for (int k = 0; k < K; ++k) acc[k] = a[k];
+}
+
+/// The adjoint sums of the one-element leaves of one backward pass, in element order within
+/// each run of kSumRun elements and the runs' sums in double. Each such leaf stores its blocks
+/// of adjoints in a row; every kSumChunk elements the rows are added up together, up to four
+/// at a time: the same bits as one running sum per leaf, but up to four independent chains of
+/// dependent adds at once instead of one after another.
+template <class T>
+class AdjointSums {
+ public:
+  /// A new row for one leaf; its number.
+  int add_row() {
+    acc_[count_] = -T(0);  // -0, so that a sum of -0 stays -0
+    runs_[count_] = -0.0;
+    return count_++;
+  }
+  /// Where a leaf stores the adjoints of the chunk's elements.
+  T* row(int r) { return rows_[r]; }
+  /// Adds the first \p m stored elements of every row: the chunk that starts at element \p i0.
+  void add_chunk(std::int64_t i0, int m) {
+    if (i0 > 0 && i0 % kSumRun == 0)
+      for (int r = 0; r < count_; ++r) {
+        runs_[r] += static_cast<double>(acc_[r]);
+        acc_[r] = -T(0);
+      }
+    int r = 0;
+    for (; r + 4 <= count_; r += 4) add_rows<4>(rows_[r], acc_ + r, m);
+    switch (count_ - r) {
+      case 3: add_rows<3>(rows_[r], acc_ + r, m); break;
+      case 2: add_rows<2>(rows_[r], acc_ + r, m); break;
+      case 1: add_rows<1>(rows_[r], acc_ + r, m); break;
+      default: break;
+    }
+  }
+  /// Row \p r's sum (once every chunk is added).
+  T sum(int r) const { return static_cast<T>(runs_[r] + static_cast<double>(acc_[r])); }
+
+ private:
+  alignas(kBlockAlign) T rows_[kMaxOperands][kSumChunk];
+  T acc_[kMaxOperands];
+  double runs_[kMaxOperands];
+  int count_ = 0;
+};
+
+/// The program leaves as the CPU reads them.
+template <class T>
+struct LeafData {
+  std::array<const T*, kMaxLeaves> data{};  ///< first element
+  std::array<bool, kMaxLeaves> broadcast{};  ///< one element read for every element
+};
+
+/// Whether an operand of \p numel elements is read as one value broadcast over \p n elements.
+bool broadcast_operand(std::int64_t numel, std::int64_t n) { return !(numel == n && n != 1); }
+
+/// Where backward sends one occurrence's adjoint: a buffer of one adjoint per element, a row
+/// of AdjointSums (a one-element leaf), or nowhere.
+template <class T>
+struct Sink {
+  T* grad = nullptr;
+  int sum_row = -1;
+};
+
+template <class T>
+class BlockInterpreter {
+ public:
+  BlockInterpreter(const Program<T>& p, const LeafData<T>& leaves) : p_(p), leaves_(leaves) {
+    int occurrences = 0;
+    for (int k = 0; k < p_.size; ++k) {
+      const Instruction& in = p_.code[k];
+      vp_[k] = v_[k];
+      if (in.code == Code::Leaf) {
+        occurrence_[k] = occurrences++;
+        if (leaves_.broadcast[in.leaf]) std::fill_n(v_[k], kBlock, leaves_.data[in.leaf][0]);
+      } else if (in.code == Code::Constant) {
+        std::fill_n(v_[k], kBlock, p_.params[in.param]);
+      }
+    }
+  }
+
+  /// Computes every instruction's values for the \p m elements from \p i0.
+  void forward(std::int64_t i0, int m) {
+    for (int k = 0; k < p_.size; ++k) {
+      const Instruction& in = p_.code[k];
+      T* v = v_[k];
+      switch (in.code) {
+        case Code::Leaf: {
+          if (leaves_.broadcast[in.leaf]) break;  // v holds the value
+          const T* data = leaves_.data[in.leaf] + i0;
+          if (m == kBlock) {
+            vp_[k] = data;
+          } else {  // the last, short block: padded with a value of the operand, never stored
+            for (int j = 0; j < kBlock; ++j) v[j] = data[j < m ? j : 0];
+            vp_[k] = v;
+          }
+          break;
+        }
+        case Code::Constant: break;
+        case Code::PowScalar: pow_entry(in).value_block(vp_[in.a], v, kBlock); break;
+        default: {
+          const T* x = vp_[in.a];
+          if (ops::is_binary(in.code)) {
+            const T* y = vp_[in.b];
+            cuda::detail::with_binary_entry(in, p_.params, [&](auto op) {
+              for (int j = 0; j < kBlock; ++j) v[j] = op.value(x[j], y[j]);
+            });
+          } else {
+            cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p_.params), [&](auto op) {
+              for (int j = 0; j < kBlock; ++j) v[j] = op.value(x[j]);
+            });
+          }
+        }
+      }
+    }
+  }
+
+  /// The statement's values of the block forward() computed.
+  const T* result() const { return vp_[p_.size - 1]; }
+
+  /// Sends the adjoints \p adj of the block's results (forward() computed it) down to the
+  /// leaves: occurrence r's to \p sinks[r] (its first \p m elements to a buffer, or all kBlock
+  /// to its row of \p sums, which adds the first m).
+  void backward(std::int64_t i0, int m, const T* adj, const Sink<T>* sinks, AdjointSums<T>& sums) {
+    gp_[p_.size - 1] = adj;
+    for (int k = p_.size - 1; k >= 0; --k) {
+      const Instruction& in = p_.code[k];
+      if (!in.wants_adjoint) continue;
+      const T* g = gp_[k];
+      switch (in.code) {
+        case Code::Leaf: {
+          const Sink<T>& sink = sinks[occurrence_[k]];
+          if (sink.grad) {
+            T* out = sink.grad + i0;
+            for (int j = 0; j < m; ++j) out[j] = g[j];
+          } else if (sink.sum_row >= 0) {
+            T* out = sums.row(sink.sum_row) + i0 % kSumChunk;
+            for (int j = 0; j < kBlock; ++j) out[j] = g[j];
+          }
+          break;
+        }
+        case Code::Constant: break;
+        case Code::PowScalar: pow_entry(in).grad_block(g, vp_[in.a], take(in.a), kBlock); break;
+        default: {
+          const T* x = vp_[in.a];
+          const T* y = vp_[k];
+          if (ops::is_binary(in.code)) {
+            const T* b = vp_[in.b];
+            T* ga = p_.code[in.a].wants_adjoint ? take(in.a) : nullptr;
+            T* gb = p_.code[in.b].wants_adjoint ? take(in.b) : nullptr;
+            cuda::detail::with_binary_entry(in, p_.params, [&](auto op) {
+              if (ga)
+                for (int j = 0; j < kBlock; ++j) ga[j] = op.grad_a(g[j], x[j], b[j], y[j]);
+              if (gb)
+                for (int j = 0; j < kBlock; ++j) gb[j] = op.grad_b(g[j], x[j], b[j], y[j]);
+            });
+          } else {
+            T* ga = take(in.a);
+            cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p_.params), [&](auto op) {
+              for (int j = 0; j < kBlock; ++j) ga[j] = op.grad(g[j], x[j], y[j]);
+            });
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  /// x ^ e with its kernels as the program keeps them, in its block form.
+  ops::PowScalarRuntime<T> pow_entry(const Instruction& in) const {
+    return ops::PowScalarRuntime<T>(in.pow, in.pow_m1, p_.params[in.param], p_.params[in.param + 1]);
+  }
+  /// The adjoint buffer of value \p a (each value but the last is one instruction's operand).
+  T* take(int a) {
+    gp_[a] = g_[a];
+    return g_[a];
+  }
+
+  const Program<T>& p_;
+  const LeafData<T>& leaves_;
+  std::array<int, kMaxValues> occurrence_{};  // a Leaf instruction's occurrence
+  std::array<const T*, kMaxValues> vp_{};     // each value's block
+  std::array<const T*, kMaxValues> gp_{};     // each value's adjoints
+  alignas(kBlockAlign) T v_[kMaxValues][kBlock];
+  alignas(kBlockAlign) T g_[kMaxValues][kBlock];
+};
+
+/// Runs \p p forward over \p n elements: the results into \p out when not null, and into
+/// \p sum (PyTorch's order, fed eight blocks at a time) when not null.
+template <class T>
+void run_forward_cpu(const Program<T>& p, const LeafData<T>& leaves, std::int64_t n, T* out,
+                     eigrad::detail::CascadeSum<T>* sum) {
+  BlockInterpreter<T> interpreter(p, leaves);
+  constexpr int kChunk = 8 * kBlock;
+  alignas(kBlockAlign) T chunk[kChunk];
+  int filled = 0;
+  for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+    interpreter.forward(i0, m);
+    const T* v = interpreter.result();
+    if (out)  // each block computed before it is stored: out may be a leaf's buffer
+      for (int j = 0; j < m; ++j) out[i0 + j] = v[j];
+    if (sum) {
+      for (int j = 0; j < kBlock; ++j) chunk[filled + j] = v[j];  // the whole block: a fixed trip count
+      filled += m;
+      if (filled == kChunk || i0 + m == n) {
+        sum->add(chunk, filled);
+        filled = 0;
+      }
+    }
+  }
+}
+
+/// The program leaves of \p s on the CPU over \p n elements.
+template <class T>
+LeafData<T> cpu_leaves(const Program<T>& p, const Tensor<T>* const* operands, const int* first, std::int64_t n) {
+  LeafData<T> leaves;
+  for (int j = 0; j < p.leaf_count; ++j) {
+    const Tensor<T>& t = *operands[first[j]];
+    leaves.data[static_cast<std::size_t>(j)] = t.data();
+    leaves.broadcast[static_cast<std::size_t>(j)] = broadcast_operand(t.numel(), n);
+  }
+  return leaves;
+}
+
+// ------------------------------------------------------------------ on the device
+// A statement whose operands live on "cuda" runs as one interpreter launch forward, one
+// backward, over the operands' device memory.
+
+/// \p t as the program reads it on \p device: itself, or a copy of a one-element CPU operand.
+template <class T>
+Tensor<T> device_operand(const Tensor<T>& t, const Device& device) {
+  if (t.device() == device) return t;
+  NoGradGuard no_grad;
+  return t.detach().to(device);
+}
+
+/// mean's division of the 0-d device tensor \p sum by \p n (in T, as the CPU path divides),
+/// into a new 0-d tensor: one launch, no host wait. NaN for n = 0.
+template <class T>
+Tensor<T> divided_on_device(const Tensor<T>& sum, std::int64_t n) {
+  Tensor<T> out = empty<T>({}, sum.device());
+  const auto by_n = cuda::Unary<T>::with_scalar(ops::Code::DivScalar, static_cast<T>(n));
+  cuda::unary(by_n, sum.data_ptr(), out.data_ptr(), 1);
+  return out;
+}
+
+/// The program leaves of \p p (operands \p operands, program leaf j first read by occurrence
+/// \p first[j]) on \p device over \p n elements; \p keep holds each leaf's tensor there while
+/// the program runs.
+template <class T>
+std::array<cuda::ProgramLeaf<T>, kMaxLeaves> device_leaves(const Program<T>& p, const Tensor<T>* const* operands,
+                                                           const int* first, std::int64_t n, const Device& device,
+                                                           Tensor<T>* keep) {
+  std::array<cuda::ProgramLeaf<T>, kMaxLeaves> leaves{};
+  for (int j = 0; j < p.leaf_count; ++j) {
+    const std::size_t u = static_cast<std::size_t>(j);
+    keep[u] = device_operand(*operands[first[j]], device);
+    leaves[u].data = keep[u].data_ptr();
+    leaves[u].scalar = broadcast_operand(keep[u].numel(), n);
+  }
+  return leaves;
+}
+
+/// Runs \p s forward on \p device: its elements into \p out (a device buffer of its shape)
+/// when not null, and their sum into \p sum (one device element) when not null, where the host
+/// does not wait for it.
+template <class T>
+void run_on_device(const Statement<T>& s, std::int64_t n, const Device& device, T* out, T* sum) {
+  if (n == 0) {  // no launch (and no memory to point the program at)
+    const T zero = T(0);
+    if (sum) cuda::copy_from_host(sum, &zero, 1);
+    return;
+  }
+  std::array<Tensor<T>, kMaxLeaves> keep;
+  const auto leaves = device_leaves(s.program, s.operands.data(), s.first.data(), n, device, keep.data());
+  if (sum) cuda::run_forward_into(s.program, leaves.data(), n, out, sum);
+  else cuda::run_forward(s.program, leaves.data(), n, out, false);
+}
+
+// ------------------------------------------------------------------ the node
+/// The one node of an evaluated statement: keeps its leaves and its program, and computes
+/// every leaf's adjoint in one pass over the elements (the forward values recomputed on the
+/// way). Its name is PyTorch's for the statement's last op (AddBackward0, SumBackward0,
+/// MseLossBackward0...). It keeps its leaves (see saved_leaf) and checks and frees them
+/// itself, as Node does with saved tensors: a leaf whose values enter the gradients is refused
+/// once changed in place (the message names the op reading it), and after a backward without
+/// retain_graph the node cannot run again; a statement whose ops read no values (a + b) keeps
+/// its leaves and can, as PyTorch's AddBackward0. Each occurrence of a tensor is an input of
+/// its own with its own adjoint. A statement on "cuda" runs its backward as one interpreter
+/// launch and gives each program leaf's adjoint to its first occurrence.
+template <class T>
+class StatementBackward final : public Node<T> {
+ public:
+  StatementBackward(const Statement<T>& s, std::int64_t n, Reduction reduction, const char* name,
+                    const Device& device)
+      : program_(s.program), first_(s.first), n_(n), reduction_(reduction), name_(name), device_(device) {
+    for (int k = 0; k < s.count; ++k) {
+      const std::size_t u = static_cast<std::size_t>(k);
+      const Tensor<T>& t = *s.operands[u];
+      leaves_[u] = saved_leaf(t);
+      buffers_[u] = t.data_ptr();
+      versions_[u] = t.version();
+      readers_[u] = s.readers[u];
+      needed_[u] = s.needed[u];
+      leaf_[u] = s.leaf[u];
+      any_needed_ = any_needed_ || s.needed[u];
+      ++count_;
+    }
+  }
+
+  std::string name() const override { return name_; }
+
+ protected:
+  std::vector<Tensor<T>> backward(const Tensor<T>& g) override {
+    std::vector<Tensor<T>> grads;
+    backward_into(g, grads);
+    return grads;
+  }
+  void backward_into(const Tensor<T>& g, std::vector<Tensor<T>>& grads) override {
+    EIGRAD_CHECK(!released_, AutogradError, "Trying to backward through the graph a second time (node ", name_,
+                 "): its saved tensors were freed by the first backward(). Pass retain_graph = true to "
+                 "the first backward() call to backward through the graph again");
+    for (std::size_t k = 0; k < count_; ++k)
+      EIGRAD_CHECK(leaves_[k].data_ptr() == buffers_[k], AutogradError, "a tensor of shape ",
+                   to_string(leaves_[k].shape()), " read by ", readers_[k],
+                   " was given other data (set_data) after the statement that ", name_,
+                   " differentiates was recorded; compute the gradient before replacing its data");
+    for (std::size_t k = 0; k < count_; ++k)
+      EIGRAD_CHECK(!needed_[k] || leaves_[k].version() == versions_[k], AutogradError, "a tensor of shape ",
+                   to_string(leaves_[k].shape()), " saved by ", readers_[k],
+                   " for backward was modified in place afterwards (version ", versions_[k], ", now ",
+                   leaves_[k].version(), "); compute the gradient before changing it, or change a clone()");
+    if (device_.is_cuda()) {
+      grads = backward_on_device(g);
+      return;
+    }
+    const std::int64_t n = n_;
+    std::array<const Tensor<T>*, kMaxOperands> operands{};
+    for (std::size_t k = 0; k < count_; ++k) operands[k] = &leaves_[k];
+    const LeafData<T> data = cpu_leaves(program_, operands.data(), first_.data(), n);
+    grads.clear();
+    grads.resize(count_);
+    std::array<Sink<T>, kMaxOperands> sinks{};
+    AdjointSums<T> sums;  // a few dozen KB of stack, as the interpreter's blocks
+    for (std::size_t k = 0; k < count_; ++k) {
+      if (!this->needs_input_grad(k) || !program_.leaf_wants_adjoint[leaf_[k]]) continue;
+      if (data.broadcast[static_cast<std::size_t>(leaf_[k])]) {
+        sinks[k].sum_row = sums.add_row();
+      } else {
+        grads[k] = empty<T>(leaves_[k].shape(), leaves_[k].device());  // every element is stored once
+        sinks[k].grad = grads[k].data();
+      }
+    }
+    BlockInterpreter<T> interpreter(program_, data);  // a block of kBlock values per instruction
+    const T* pg = g.data();
+    alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
+    if (reduction_ != Reduction::None)
+      for (T& a : same) a = reduction_ == Reduction::Mean ? pg[0] / static_cast<T>(n) : pg[0];
+    alignas(kBlockAlign) T tail[kBlock];  // the last block's incoming gradients, padded with zeros
+    for (std::int64_t i0 = 0; i0 < n; i0 += kBlock) {
+      const int m = static_cast<int>(std::min<std::int64_t>(kBlock, n - i0));
+      interpreter.forward(i0, m);
+      const T* adj = same;
+      if (reduction_ == Reduction::None) {
+        adj = pg + i0;
+        if (m < kBlock) {
+          for (int j = 0; j < kBlock; ++j) tail[j] = j < m ? pg[i0 + j] : T(0);
+          adj = tail;
+        }
+      }
+      interpreter.backward(i0, m, adj, sinks.data(), sums);
+      if ((i0 + kBlock) % kSumChunk == 0 || i0 + m == n) {
+        const std::int64_t chunk = i0 - i0 % kSumChunk;
+        sums.add_chunk(chunk, static_cast<int>(i0 + m - chunk));
+      }
+    }
+    for (std::size_t k = 0; k < count_; ++k)
+      if (sinks[k].sum_row >= 0) grads[k] = full<T>(leaves_[k].shape(), sums.sum(sinks[k].sum_row), leaves_[k].device());
+  }
+  /// The backward of a statement on "cuda": one run_backward over the leaves' device memory;
+  /// a leaf read twice is one program leaf, whose whole adjoint goes to its first occurrence.
+  std::vector<Tensor<T>> backward_on_device(const Tensor<T>& g) {
+    const std::int64_t n = n_;
+    std::array<int, kMaxLeaves> receiver{};  // the occurrence given each program leaf's adjoint
+    std::array<bool, kMaxLeaves> wants{};
+    for (std::size_t k = count_; k-- > 0;) {
+      if (!this->needs_input_grad(k) || !program_.leaf_wants_adjoint[leaf_[k]]) continue;
+      const std::size_t j = static_cast<std::size_t>(leaf_[k]);
+      wants[j] = true;
+      receiver[j] = static_cast<int>(k);
+    }
+    std::array<const Tensor<T>*, kMaxOperands> operands{};
+    for (std::size_t k = 0; k < count_; ++k) operands[k] = &leaves_[k];
+    std::array<Tensor<T>, kMaxLeaves> keep, adjoints;
+    auto leaves = device_leaves(program_, operands.data(), first_.data(), n, device_, keep.data());
+    for (int j = 0; j < program_.leaf_count; ++j) {
+      const std::size_t u = static_cast<std::size_t>(j);
+      if (!program_.leaf_wants_adjoint[j]) continue;
+      const Tensor<T>& leaf = leaves_[static_cast<std::size_t>(first_[u])];
+      // an empty statement's one-element adjoint is the CPU path's empty sum, -0
+      adjoints[u] =
+          n == 0 && leaves[u].scalar ? full<T>(leaf.shape(), -T(0), device_) : empty<T>(leaf.shape(), device_);
+      leaves[u].adjoint = adjoints[u].data_ptr();
+    }
+    if (n > 0) {
+      EIGRAD_CHECK(g.device() == device_, DeviceError, name_, ": the gradient of its output is on ", g.device(),
+                   ", the statement on ", device_);
+      // mean: grad.expand(sizes) / numel, the division in T on the host as the CPU path does it
+      const Tensor<T> adjoint_out = reduction_ == Reduction::Mean ? divided_on_device(g, n) : g;
+      cuda::run_backward(program_, leaves.data(), n,
+                         cuda::ProgramLeaf<T>{adjoint_out.data_ptr(), reduction_ != Reduction::None, nullptr});
+    }
+    std::vector<Tensor<T>> grads(count_);
+    for (int j = 0; j < program_.leaf_count; ++j) {
+      const std::size_t u = static_cast<std::size_t>(j);
+      if (!wants[u]) continue;
+      const std::size_t k = static_cast<std::size_t>(receiver[u]);
+      const Device& home = leaves_[k].device();
+      grads[k] = home == device_ ? adjoints[u] : adjoints[u].to(home);  // a 0-d CPU leaf's adjoint goes back
+    }
+    return grads;
+  }
+  void release_extra() override {
+    if (!any_needed_) return;  // nothing read: it may run again
+    for (auto& t : leaves_) t = Tensor<T>();
+    released_ = true;
+  }
+
+ private:
+  /// How the node keeps leaf \p t. A tensor with a producer is kept as a detached view (its
+  /// data and version, not the producer: a chain of a million statements is then freed by
+  /// ~Node's loop, not one destructor inside another); one without is kept by handle, which
+  /// costs no allocation, and a leaf met again shares the handle kept for it.
+  Tensor<T> saved_leaf(const Tensor<T>& t) {
+    for (std::size_t k = 0; k < count_; ++k)
+      if (ids_[k] == t.id()) return leaves_[k];
+    ids_[count_] = t.id();
+    return t.grad_fn() ? t.detach() : t;
+  }
+
+  Program<T> program_;
+  std::array<int, kMaxLeaves> first_;  // each program leaf's first occurrence
+  std::int64_t n_;
+  Reduction reduction_;
+  const char* name_;
+  Device device_;  // where the statement ran
+  std::array<Tensor<T>, kMaxOperands> leaves_;
+  std::array<int, kMaxOperands> leaf_{};               // each occurrence's program leaf
+  std::array<const T*, kMaxOperands> buffers_{};       // each leaf's data when saved: set_data is refused
+  std::array<const void*, kMaxOperands> ids_{};        // each leaf's id() when saved
+  std::array<std::uint64_t, kMaxOperands> versions_{};
+  std::array<const char*, kMaxOperands> readers_{};
+  std::array<bool, kMaxOperands> needed_{};
+  std::size_t count_ = 0;
+  bool any_needed_ = false;
+  bool released_ = false;
+};
+
+/// Records \p out, the value of \p s computed on \p device: one StatementBackward node (named
+/// \p node_name when given) when grad mode is on and an operand requires grad; returns \p out.
+template <class T>
+Tensor<T> record_statement(const Statement<T>& s, std::int64_t n, const Tensor<T>& out, Reduction reduction,
+                           const char* node_name, const Device& device) {
+  bool any = false;
+  for (int k = 0; k < s.count; ++k) any = any || s.operands[static_cast<std::size_t>(k)]->requires_grad();
+  if (!any || !GradMode::is_enabled()) return out;
+  const char* name = node_name                      ? node_name
+                     : reduction == Reduction::Sum  ? "SumBackward0"
+                     : reduction == Reduction::Mean ? "MeanBackward0"
+                                                    : s.root_name;
+  std::array<Tensor<T>, kMaxOperands> inputs;
+  for (int k = 0; k < s.count; ++k) inputs[static_cast<std::size_t>(k)] = *s.operands[static_cast<std::size_t>(k)];
+  return autograd::record<T>(out, std::make_shared<StatementBackward<T>>(s, n, reduction, name, device),
+                             inputs.data(), static_cast<std::size_t>(s.count));
+}
+
+}  // namespace
+
+template <class T>
+Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const char* node_name,
+                             const Device& device) {
+  const std::int64_t n = eigrad::numel(*s.shape);
+  Tensor<T> out;
+  if (device.is_cuda()) {
+    if (reduction == Reduction::None) {
+      out = empty<T>(*s.shape, device);
+      run_on_device(s, n, device, out.data_ptr(), static_cast<T*>(nullptr));
+    } else {  // the sum stays on the device: item() is the only host wait of a step
+      out = empty<T>({}, device);
+      run_on_device(s, n, device, static_cast<T*>(nullptr), out.data_ptr());
+      if (reduction == Reduction::Mean) out = divided_on_device(out, n);
+    }
+    return record_statement(s, n, out, reduction, node_name, device);
+  }
+  const LeafData<T> leaves = cpu_leaves(s.program, s.operands.data(), s.first.data(), n);
+  if (reduction == Reduction::None) {
+    out = empty<T>(*s.shape, device);
+    run_forward_cpu(s.program, leaves, n, out.data(), static_cast<eigrad::detail::CascadeSum<T>*>(nullptr));
+  } else {  // PyTorch's order (detail/cascade_sum.hpp)
+    eigrad::detail::CascadeSum<T> total(n);
+    run_forward_cpu(s.program, leaves, n, static_cast<T*>(nullptr), &total);
+    const T sum = total.result();
+    out = scalar_tensor<T>(
+        reduction == Reduction::Mean ? (n ? sum / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : sum,
+        device);
+  }
+  return record_statement(s, n, out, reduction, node_name, device);
+}
+
+template <class T>
+void evaluate_statement_into(const Statement<T>& s, const Tensor<T>& target, const Device& device) {
+  const std::int64_t n = eigrad::numel(*s.shape);
+  if (device.is_cuda()) return run_on_device(s, n, device, target.data_ptr(), static_cast<T*>(nullptr));
+  const LeafData<T> leaves = cpu_leaves(s.program, s.operands.data(), s.first.data(), n);
+  run_forward_cpu(s.program, leaves, n, target.data(), static_cast<eigrad::detail::CascadeSum<T>*>(nullptr));
+}
+
+template Tensor<float> evaluate_statement(const Statement<float>&, Reduction, const char*, const Device&);
+template Tensor<double> evaluate_statement(const Statement<double>&, Reduction, const char*, const Device&);
+template void evaluate_statement_into(const Statement<float>&, const Tensor<float>&, const Device&);
+template void evaluate_statement_into(const Statement<double>&, const Tensor<double>&, const Device&);
+
+}  // namespace eigrad::expr::detail
