@@ -534,11 +534,194 @@ Tensor<T> record_statement(const Statement<T>& s, std::int64_t n, const Tensor<T
                              inputs.data(), static_cast<std::size_t>(s.count));
 }
 
+/// The device a statement runs on: the "cuda" device of its operands, or \p cpu when all are on
+/// the CPU. Operands on two devices are a DeviceError naming both (named \p what); a
+/// one-element CPU operand goes with "cuda" operands (PyTorch allows a 0-d CPU tensor among
+/// them): it is copied to the device.
+template <class T>
+Device statement_device(const Statement<T>& s, const char* what, const Device& cpu) {
+  const Tensor<T>* cuda_operand = nullptr;
+  const Tensor<T>* full_cpu = nullptr;  // a CPU operand that cannot be copied along
+  for (int k = 0; k < s.count; ++k) {
+    const Tensor<T>& t = *s.operands[static_cast<std::size_t>(k)];
+    if (!t.device().is_cuda()) {
+      if (!full_cpu && t.numel() != 1) full_cpu = &t;
+      continue;
+    }
+    EIGRAD_CHECK(!cuda_operand || cuda_operand->device() == t.device(), DeviceError, what,
+                 ": expected all tensors to be on the same device, but found at least two devices, ",
+                 cuda_operand->device(), " and ", t.device());
+    cuda_operand = &t;
+  }
+  if (!cuda_operand) return cpu;
+  EIGRAD_CHECK(!full_cpu, DeviceError, what, ": expected all tensors to be on the same device, but found at least "
+               "two devices, ", cuda_operand->device(), " and cpu (a tensor of shape ", to_string(full_cpu->shape()),
+               "; only a one-element CPU tensor may join cuda tensors)");
+  return cuda_operand->device();
+}
+
+/// Scalar parameters op code \p c takes in a program.
+constexpr int program_params(Code c) {
+  if (c >= Code::AddScalar && c <= Code::RDivScalar) return 1;
+  if (c == Code::PowScalarBase || c == Code::Clamp || c == Code::PowScalar) return 2;
+  return ops::is_loss(c) ? 1 : 0;
+}
+
+/// Appends tape node \p node (whose operands are values \p a and \p b) to \p p; returns its value.
+template <class T>
+int append_node(Program<T>& p, const TapeNode<T>& node, int a, int b) {
+  const Code c = node.code;
+  if (ops::is_loss(c)) return p.loss(c, a, b, node.s);
+  if (ops::is_binary(c)) return p.binary(c, a, b);
+  if (c <= Code::Relu) return p.unary(c, a);
+  if (c <= Code::RDivScalar) return p.scalar(c, a, node.s);
+  if (c == Code::PowScalarBase) return p.pow_scalar_base(node.s, a);
+  if (c == Code::Clamp) return p.clamp(a, node.s, node.s2);
+  const int k = p.pow(a, static_cast<double>(node.s));  // then the entry's own kernels and exponents
+  Instruction& in = p.code[k];
+  in.pow = node.pow;
+  in.pow_m1 = node.pow_m1;
+  p.params[in.param] = node.s;
+  p.params[in.param + 1] = node.s2;
+  return k;
+}
+
+/// The first node of the subtree that ends at node \p end - 1 of \p tape.
+template <class T>
+int subtree_begin(const Tape<T>& tape, int end) {
+  return end - tape[end - 1].size;
+}
+
 }  // namespace
 
 template <class T>
-Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const char* node_name,
-                             const Device& device) {
+void Tape<T>::grow() {
+  heap_.assign(nodes_, nodes_ + count_);
+  heap_.resize(static_cast<std::size_t>(2 * capacity_));
+  capacity_ *= 2;
+  nodes_ = heap_.data();
+}
+
+template <class T>
+bool Tape<T>::fits(int begin, const TapeNode<T>& root) const {
+  int params = program_params(root.code);
+  int leaves = 0;
+  std::array<const void*, Program<T>::kMaxLeaves + 1> ids{};
+  for (int i = begin; i < count_; ++i) {
+    const TapeNode<T>& node = nodes_[i];
+    if (node.code != Code::Leaf) {
+      params += program_params(node.code);
+      continue;
+    }
+    const void* id = node.self->id();
+    bool seen = false;
+    for (int j = 0; j < leaves && !seen; ++j) seen = ids[static_cast<std::size_t>(j)] == id;
+    if (!seen && leaves <= Program<T>::kMaxLeaves) ids[static_cast<std::size_t>(leaves++)] = id;
+  }
+  return count_ - begin + 1 <= Program<T>::kMaxInstructions && params <= Program<T>::kMaxParams &&
+         leaves <= Program<T>::kMaxLeaves;
+}
+
+template <class T>
+void Tape<T>::evaluate_subtree(int begin, int end) {
+  const Tensor<T>* self = nodes_[end - 1].self;
+  (void)self->defined();  // evaluates the expression: a statement of its own
+  TapeNode<T> leaf;
+  leaf.self = self;
+  nodes_[begin] = leaf;
+  std::copy(nodes_ + end, nodes_ + count_, nodes_ + begin + 1);
+  count_ -= end - begin - 1;
+}
+
+template <class T>
+void Tape<T>::op(const Tensor<T>& self, TapeNode<T> node, int operands) {
+  const int b_begin = subtree_begin(*this, count_);
+  const int begin = operands == 1 ? b_begin : subtree_begin(*this, b_begin);
+  if (!fits(begin, node)) {
+    if (operands == 1) {
+      evaluate_subtree(begin, count_);
+    } else {
+      // the bigger operand first, then if need be the other
+      const bool left_first = b_begin - begin >= count_ - b_begin;
+      if (left_first) evaluate_subtree(begin, b_begin);
+      else evaluate_subtree(b_begin, count_);
+      if (!fits(begin, node)) {
+        if (left_first) evaluate_subtree(begin + 1, count_);
+        else evaluate_subtree(begin, count_ - 1);
+      }
+    }
+  }
+  node.self = &self;
+  node.size = count_ - begin + 1;
+  push(node);
+}
+
+template <class T>
+Statement<T> lower_tape(const Tape<T>& tape, const Shape& shape) {
+  Statement<T> s;
+  const int size = tape.size();
+  // Each node's parent, then who reads each operand and whether its values enter the gradients.
+  std::array<int, kMaxValues> parent{};
+  std::array<bool, kMaxValues> needed{};
+  std::array<int, kMaxValues> pending{};  // values not yet taken by an op, a stack
+  int top = 0;
+  for (int i = 0; i < size; ++i) {
+    const TapeNode<T>& node = tape[i];
+    if (node.code != Code::Leaf)
+      for (int k = ops::is_binary(node.code) ? 2 : 1; k > 0; --k) parent[static_cast<std::size_t>(pending[--top])] = i;
+    pending[static_cast<std::size_t>(top++)] = i;
+  }
+  parent[static_cast<std::size_t>(size - 1)] = -1;
+  for (int i = size - 1; i >= 0; --i) {
+    const int up = parent[static_cast<std::size_t>(i)];
+    needed[static_cast<std::size_t>(i)] =
+        up >= 0 && (needed[static_cast<std::size_t>(up)] || tape[up].reads_values);
+  }
+  // The operands, numbered by identity in order of first occurrence (a tensor read twice is
+  // one program leaf).
+  std::array<int, kMaxValues> leaf_of_node{};
+  int distinct = 0;
+  for (int i = 0; i < size; ++i) {
+    const TapeNode<T>& node = tape[i];
+    if (node.code != Code::Leaf) continue;
+    const std::size_t k = static_cast<std::size_t>(s.count++);
+    s.operands[k] = node.self;
+    const int up = parent[static_cast<std::size_t>(i)];
+    s.readers[k] = up >= 0 ? tape[up].name : "";
+    s.needed[k] = needed[static_cast<std::size_t>(i)];
+    int j = 0;
+    while (j < distinct && s.operands[static_cast<std::size_t>(s.first[static_cast<std::size_t>(j)])]->id() !=
+                               node.self->id())
+      ++j;
+    if (j == distinct) s.first[static_cast<std::size_t>(distinct++)] = static_cast<int>(k);
+    s.leaf[k] = j;
+    leaf_of_node[static_cast<std::size_t>(i)] = j;
+  }
+  std::array<bool, kMaxLeaves> wants{};
+  const bool recording = GradMode::is_enabled();
+  for (int j = 0; j < distinct; ++j)
+    wants[static_cast<std::size_t>(j)] =
+        recording && s.operands[static_cast<std::size_t>(s.first[static_cast<std::size_t>(j)])]->requires_grad();
+  // The program: one instruction per node, so each node's value is its position.
+  for (int i = 0; i < size; ++i) {
+    const TapeNode<T>& node = tape[i];
+    if (node.code == Code::Leaf) {
+      const int j = leaf_of_node[static_cast<std::size_t>(i)];
+      s.program.leaf(j, wants[static_cast<std::size_t>(j)]);
+    } else if (ops::is_binary(node.code)) {
+      append_node(s.program, node, i - 1 - tape[i - 1].size, i - 1);
+    } else {
+      append_node(s.program, node, i - 1, 0);
+    }
+  }
+  s.shape = &shape;
+  s.root_name = tape[size - 1].name;
+  return s;
+}
+
+template <class T>
+Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const char* node_name) {
+  const Device device = statement_device(s, node_name ? node_name : s.root_name, s.operands[0]->device());
   const std::int64_t n = eigrad::numel(*s.shape);
   Tensor<T> out;
   if (device.is_cuda()) {
@@ -568,16 +751,23 @@ Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const c
 }
 
 template <class T>
-void evaluate_statement_into(const Statement<T>& s, const Tensor<T>& target, const Device& device) {
+void evaluate_statement_into(const Statement<T>& s, const Tensor<T>& target) {
+  const Device device = statement_device(s, "in-place update", target.device());
+  EIGRAD_CHECK(target.device() == device, DeviceError, "in-place update: expected all tensors to be on the same "
+               "device, but found at least two devices, ", target.device(), " and ", device);
   const std::int64_t n = eigrad::numel(*s.shape);
   if (device.is_cuda()) return run_on_device(s, n, device, target.data_ptr(), static_cast<T*>(nullptr));
   const LeafData<T> leaves = cpu_leaves(s.program, s.operands.data(), s.first.data(), n);
   run_forward_cpu(s.program, leaves, n, target.data(), static_cast<eigrad::detail::CascadeSum<T>*>(nullptr));
 }
 
-template Tensor<float> evaluate_statement(const Statement<float>&, Reduction, const char*, const Device&);
-template Tensor<double> evaluate_statement(const Statement<double>&, Reduction, const char*, const Device&);
-template void evaluate_statement_into(const Statement<float>&, const Tensor<float>&, const Device&);
-template void evaluate_statement_into(const Statement<double>&, const Tensor<double>&, const Device&);
+#define EIGRAD_INSTANTIATE(T)                                                                 \
+  template class Tape<T>;                                                                     \
+  template Statement<T> lower_tape(const Tape<T>&, const Shape&);                             \
+  template Tensor<T> evaluate_statement(const Statement<T>&, Reduction, const char*);         \
+  template void evaluate_statement_into(const Statement<T>&, const Tensor<T>&);
+EIGRAD_INSTANTIATE(float)
+EIGRAD_INSTANTIATE(double)
+#undef EIGRAD_INSTANTIATE
 
 }  // namespace eigrad::expr::detail

@@ -23,20 +23,21 @@ using test::Dtypes;
 
 namespace {
 
-/// A statement's tensor operands, left to right (one entry per occurrence).
+/// \p e lowered as a fused statement is: its program, operands and their numbering (subtrees
+/// over the program's limits are evaluated first).
 template <class E>
-std::vector<Tensor<typename E::Scalar>> operands_of(const E& e) {
-  std::vector<Tensor<typename E::Scalar>> operands;
-  e.visit_leaves([&](const Tensor<typename E::Scalar>& t, const char*, bool) { operands.push_back(t); }, "", false);
-  return operands;
+expr::detail::Statement<typename E::Scalar> lowered(const E& e) {
+  expr::detail::Tape<typename E::Scalar> tape;
+  e.append_to(tape);
+  return expr::detail::lower_tape(tape, e.expr_shape());
 }
 
-/// The program leaves of \p operands, numbered as a fused statement numbers them.
-template <int N, class T>
-expr::detail::LeafNumbers<N> numbers_of(const std::vector<Tensor<T>>& operands) {
-  std::vector<const Tensor<T>*> pointers;
-  for (const Tensor<T>& t : operands) pointers.push_back(&t);
-  return expr::detail::number_leaves<N>(pointers.data(), pointers.size());
+/// The program leaves of \p s.
+template <class T>
+int distinct_leaves(const expr::detail::Statement<T>& s) {
+  int count = 0;
+  for (int k = 0; k < s.count; ++k) count = std::max(count, s.leaf[static_cast<std::size_t>(k)] + 1);
+  return count;
 }
 
 /// Runs statement \p make() on the CPU fused path (output adjoint \p g for Reduction::None,
@@ -50,13 +51,12 @@ template <class T, class Make>
 void check_lowered(const std::string& name, Make make, Reduction reduction, const Tensor<T>& g = Tensor<T>(),
                    bool whole_graph = true) {
   const auto statement = make();
-  if (!expr::detail::program_size(statement).fits()) {
-    expr::detail::fit_program(statement);  // its operands then reach the loss through other nodes too
-    whole_graph = false;
-  }
   using E = std::decay_t<decltype(statement)>;
-  constexpr int N = E::leaves;
-  const auto operands = operands_of(statement);
+  const expr::detail::Statement<T> lowered_statement = lowered(statement);
+  // cut to fit (fewer operands than the tree has): they then reach the loss through other nodes too
+  if (lowered_statement.count != E::leaves) whole_graph = false;
+  std::vector<Tensor<T>> operands;
+  for (int k = 0; k < lowered_statement.count; ++k) operands.push_back(*lowered_statement.operands[k]);
   for (const auto& t : operands) {
     if (!t.requires_grad()) continue;
     t.grad() = Tensor<T>();
@@ -70,20 +70,19 @@ void check_lowered(const std::string& name, Make make, Reduction reduction, cons
   }
 
   const std::int64_t n = statement.numel();
-  const auto numbers = numbers_of<N>(operands);
-  std::array<bool, N> wants{};
-  for (int j = 0; j < numbers.count; ++j) wants[j] = operands[numbers.first[j]].requires_grad();
-  const ops::Program<T> program = expr::detail::lower_statement(statement, numbers, wants.data());
-  BOOST_TEST(program.leaf_count == numbers.count);
+  const ops::Program<T>& program = lowered_statement.program;
+  const int distinct = distinct_leaves(lowered_statement);
+  const auto& first = lowered_statement.first;
+  BOOST_TEST(program.leaf_count == distinct);
 
   std::vector<DeviceBuffer<T>> data, adjoints;
   std::vector<cuda::ProgramLeaf<T>> leaves;
-  for (int j = 0; j < numbers.count; ++j) {
-    const Tensor<T>& t = operands[numbers.first[j]];
+  for (int j = 0; j < distinct; ++j) {
+    const Tensor<T>& t = operands[first[j]];
     data.emplace_back(t.detach());
     adjoints.emplace_back(t.numel());
   }
-  for (int j = 0; j < numbers.count; ++j) {
+  for (int j = 0; j < distinct; ++j) {
     const bool scalar = !(data[j].size() == n && n != 1);
     leaves.push_back({data[j].data(), scalar, adjoints[j].data()});
   }
@@ -107,9 +106,9 @@ void check_lowered(const std::string& name, Make make, Reduction reduction, cons
                                        : DeviceBuffer<T>(std::vector<T>{T(1) / static_cast<T>(n)});
   cuda::run_backward(program, leaves.data(), n,
                      cuda::ProgramLeaf<T>{grad_out.data(), reduction != Reduction::None, nullptr});
-  for (int j = 0; j < numbers.count; ++j) {
-    const Tensor<T>& t = operands[numbers.first[j]];
-    if (!wants[j]) continue;
+  for (int j = 0; j < distinct; ++j) {
+    const Tensor<T>& t = operands[first[j]];
+    if (!program.leaf_wants_adjoint[j]) continue;
     const std::string what = name + ": adjoint of operand " + std::to_string(j);
     if (leaves[j].scalar) test::check_close(adjoints[j].host(), t.grad().to_vector(), what);
     else test::check_same(adjoints[j].host(), t.grad().to_vector(), what);
@@ -266,10 +265,9 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(every_statement_of_the_table_on_cuda, T, Dtypes) {
 BOOST_AUTO_TEST_CASE_TEMPLATE(a_repeated_operand_is_one_program_leaf, T, Dtypes) {
   const Operands<T> o(7);
   const auto statement = o.w * o.x + o.w.sin();
-  const auto operands = operands_of(statement);
-  const auto numbers = numbers_of<3>(operands);
-  BOOST_TEST(numbers.count == 2);
-  BOOST_TEST(numbers.of[2] == numbers.of[0]);
+  const auto s = lowered(statement);
+  BOOST_TEST(distinct_leaves(s) == 2);
+  BOOST_TEST(s.leaf[2] == s.leaf[0]);
 }
 
 // An exponent given as a double that its cast to float would change: the instruction keeps the
@@ -278,9 +276,7 @@ BOOST_AUTO_TEST_CASE(pow_keeps_the_kernels_of_the_double_given) {
   const Tensor<float> w = test::sample<float>({33}, 2.5, 17);
   const double e = 0.5000000001;
   const auto statement = w.pow(e);
-  const auto operands = operands_of(statement);
-  const auto numbers = numbers_of<1>(operands);
-  const ops::Program<float> p = expr::detail::lower_statement(statement, numbers, std::array<bool, 1>{}.data());
+  const ops::Program<float> p = lowered(statement).program;
   BOOST_TEST(p.size == 2);
   BOOST_TEST(static_cast<int>(p.code[1].pow) == static_cast<int>(ops::PowKind::General));
   check_lowered<float>("w ^ 0.5000000001", [&] { return w.pow(e); }, Reduction::None, w);
@@ -290,18 +286,17 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(statements_over_the_limits_are_cut_to_fit, T, Dtyp
   const std::int64_t n = 7;
   const Operands<T> o(n);
   const auto powers = sum_of_powers(o.w);
-  BOOST_TEST(!expr::detail::program_size(powers).fits());
-  expr::detail::fit_program(powers);
-  BOOST_TEST(expr::detail::program_size(powers).fits());
+  BOOST_TEST(decltype(powers)::leaves == 17);  // 17 reads, 17 powers, 16 sums: 50 instructions, over 48
+  BOOST_TEST(lowered(powers).program.size <= ops::Program<T>::kMaxInstructions);
   BOOST_TEST(powers.left().evaluated());  // the bigger operand, evaluated first
   check_lowered<T>("17 powers", [&] { return powers; }, Reduction::Sum, Tensor<T>(), false);
 
   std::vector<Tensor<T>> v;
   for (int k = 0; k < 9; ++k) v.push_back(test::sample<T>({n}, 0, 20 + k).requires_grad_(true));
   const auto nine = nine_operands(v);
-  BOOST_TEST(expr::detail::program_size(nine).leaves == 9);
-  expr::detail::fit_program(nine);
-  BOOST_TEST(expr::detail::program_size(nine).fits());
+  const auto nine_lowered = lowered(nine);
+  BOOST_TEST(nine_lowered.program.leaf_count <= ops::Program<T>::kMaxLeaves);
+  BOOST_TEST(nine_lowered.count < 9);  // a subtree evaluated first reads as one operand
   check_lowered<T>("nine operands", [&] { return nine; }, Reduction::None, test::sample<T>({n}, 0, 30), false);
 }
 

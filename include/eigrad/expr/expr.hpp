@@ -69,13 +69,6 @@ inline constexpr bool is_expr_v = detail::is_expr<std::decay_t<E>>::value;
 namespace detail {
 template <class E>
 Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name = nullptr);
-/// Whether entry \p Op's gradient reads its operands' or its output's values (then every value
-/// below it enters the gradients, and changing a leaf there in place must be refused).
-template <class Op>
-constexpr bool reads_values() {
-  if constexpr (std::is_base_of_v<ops::Saves<false, false>, Op>) return false;
-  return true;
-}
 }  // namespace detail
 
 template <class Derived, class T>
@@ -168,10 +161,8 @@ class Leaf : public Expr<Leaf<T>, T> {
   explicit Leaf(const Tensor<T>& t) : Expr<Leaf<T>, T>(t) {}
   /// The tensor's shape.
   const Shape& expr_shape() const { return Tensor<T>::shape(); }
-  /// Calls \p f(tensor, parent, needed) with each tensor operand, left to right: \p parent
-  /// names the op reading it, \p needed says whether its values enter the gradients.
-  template <class F>
-  void visit_leaves(F&& f, const char* parent, bool needed) const { f(this->as_tensor(), parent, needed); }
+  /// Appends itself to \p tape (a statement's tree in post-order).
+  void append_to(detail::Tape<T>& tape) const { tape.tensor(this->as_tensor()); }
 };
 
 /// A one-operand op-table entry \p Op applied to expression \p A.
@@ -186,12 +177,11 @@ class Unary : public Expr<Unary<Op, A>, typename A::Scalar> {
   Unary(const Op& op, A a) : op_(op), a_(std::move(a)) {}
   /// The operand's shape.
   const Shape& expr_shape() const { return a_.shape(); }
-  /// Calls \p f(tensor, parent, needed) with each tensor operand, left to right (the result,
-  /// once evaluated).
-  template <class F>
-  void visit_leaves(F&& f, const char* parent, bool needed) const {
-    if (this->evaluated()) f(this->as_tensor(), parent, needed);
-    else a_.visit_leaves(f, Op::name, needed || detail::reads_values<Op>());
+  /// Appends itself to \p tape (a statement's tree in post-order; the result, once evaluated).
+  void append_to(detail::Tape<Scalar>& tape) const {
+    if (this->evaluated()) return tape.tensor(this->as_tensor());
+    a_.append_to(tape);
+    tape.op(*this, detail::describe<Scalar>(op_), 1);
   }
   /// The entry.
   const Op& op() const { return op_; }
@@ -233,17 +223,14 @@ class Binary : public Expr<Binary<Op, A, B>, typename A::Scalar> {
   }
   /// The result's shape.
   const Shape& expr_shape() const { return *shape_; }
-  /// Calls \p f(tensor, parent, needed) with each tensor operand, left to right (the result,
-  /// once evaluated).
-  template <class F>
-  void visit_leaves(F&& f, const char* parent, bool needed) const {
-    if (this->evaluated()) {
-      f(this->as_tensor(), parent, needed);
-    } else {
-      a_.visit_leaves(f, Op::name, needed || detail::reads_values<Op>());
-      b_.visit_leaves(f, Op::name, needed || detail::reads_values<Op>());
-    }
+  /// Appends itself to \p tape (a statement's tree in post-order; the result, once evaluated).
+  void append_to(detail::Tape<Scalar>& tape) const {
+    if (this->evaluated()) return tape.tensor(this->as_tensor());
+    a_.append_to(tape);
+    b_.append_to(tape);
+    tape.op(*this, detail::describe<Scalar>(op_), 2);
   }
+
   /// The entry.
   const Op& op() const { return op_; }
   /// The left operand.
@@ -272,92 +259,13 @@ auto as_operand(const X& x) {
 template <class X>
 using operand_t = decltype(as_operand(std::declval<const X&>()));
 
-/// The PyTorch name of the node of \p E's root op.
-template <class E>
-struct root_name {
-  static constexpr const char* value = "CloneBackward0";
-};
-template <class Op, class A>
-struct root_name<Unary<Op, A>> {
-  static constexpr const char* value = Op::name;
-};
-template <class Op, class A, class B>
-struct root_name<Binary<Op, A, B>> {
-  static constexpr const char* value = Op::name;
-};
-
-
-// ------------------------------------------------------------------ on the device
-// A statement whose operands live on "cuda" runs as an ops::Program (expr/lower.hpp): one
-// interpreter launch forward, one backward, over the operands' device memory.
-
-/// The "cuda" device of \p e's operands, or none when all are on the CPU. Operands on two
-/// devices are a DeviceError naming both (named \p what); a one-element CPU operand goes with
-/// "cuda" operands (PyTorch allows a 0-d CPU tensor among them): it is copied to the device.
-template <class E>
-std::optional<Device> statement_device(const E& e, const char* what) {
-  using T = typename E::Scalar;
-  std::optional<Device> device;
-  const Tensor<T>* full_cpu = nullptr;  // a CPU operand that cannot be copied along
-  e.visit_leaves(
-      [&](const Tensor<T>& t, const char*, bool) {
-        if (!t.device().is_cuda()) {
-          if (!full_cpu && t.numel() != 1) full_cpu = &t;
-          return;
-        }
-        EIGRAD_CHECK(!device || *device == t.device(), DeviceError, what,
-                     ": expected all tensors to be on the same device, but found at least two devices, ", *device,
-                     " and ", t.device());
-        device = t.device();
-      },
-      "", false);
-  EIGRAD_CHECK(!device || !full_cpu, DeviceError, what,
-               ": expected all tensors to be on the same device, but found at least two devices, ", *device,
-               " and cpu (a tensor of shape ", to_string(full_cpu->shape()),
-               "; only a one-element CPU tensor may join cuda tensors)");
-  return device;
-}
-
-
-/// Lists \p e's tensor operands, left to right, into \p s and lowers \p e to its program
-/// (\p e fits in one: see fit_program). A program leaf wants an adjoint when grad mode is on
-/// and its tensor requires grad.
-template <class E>
-void lower_into(const E& e, Statement<typename E::Scalar>& s) {
-  using T = typename E::Scalar;
-  e.visit_leaves(
-      [&s](const Tensor<T>& t, const char* parent, bool needed) {
-        const std::size_t k = static_cast<std::size_t>(s.count++);
-        s.operands[k] = &t;
-        s.readers[k] = parent;
-        s.needed[k] = needed;
-      },
-      "", false);
-  const LeafNumbers<kMaxOperands> numbers = number_leaves<kMaxOperands>(s.operands.data(), static_cast<std::size_t>(s.count));
-  std::array<bool, ops::Program<T>::kMaxLeaves> wants{};
-  const bool recording = GradMode::is_enabled();
-  for (int j = 0; j < numbers.count; ++j) {
-    const std::size_t u = static_cast<std::size_t>(j);
-    wants[u] = recording && s.operands[static_cast<std::size_t>(numbers.first[u])]->requires_grad();
-    s.first[u] = numbers.first[u];
-  }
-  for (int k = 0; k < s.count; ++k) s.leaf[static_cast<std::size_t>(k)] = numbers.of[static_cast<std::size_t>(k)];
-  s.program = lower_statement(e, numbers, wants.data());
-  s.shape = &e.expr_shape();
-  s.root_name = root_name<E>::value;
-}
-
 /// Evaluates \p e into \p target (of its shape) in one pass; records nothing. Each element is
 /// read before it is written, so \p target may be an operand (an in-place update).
 template <class E>
 void evaluate_into(const E& e, const Tensor<typename E::Scalar>& target) {
-  const std::optional<Device> device = statement_device(e, "in-place update");
-  EIGRAD_CHECK(target.device() == device.value_or(target.device()), DeviceError, "in-place update: expected all "
-               "tensors to be on the same device, but found at least two devices, ", target.device(), " and ", *device);
-  fit_program(e);  // before its operands are listed: a subtree evaluated first is one of them
-  Statement<typename E::Scalar> s;
-  lower_into(e, s);
-  evaluate_statement_into(s, target, device.value_or(target.device()));
+  Tape<typename E::Scalar> tape;
+  e.append_to(tape);
+  evaluate_statement_into(lower_tape(tape, e.expr_shape()), target);
 }
 
 /// Evaluates \p e in one pass: its elements, or their sum or mean; records one fused node
@@ -365,11 +273,9 @@ void evaluate_into(const E& e, const Tensor<typename E::Scalar>& target) {
 /// is built otherwise).
 template <class E>
 Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name) {
-  const std::optional<Device> device = statement_device(e, node_name ? node_name : root_name<E>::value);
-  fit_program(e);  // before its operands are listed: a subtree evaluated first is one of them
-  Statement<typename E::Scalar> s;
-  lower_into(e, s);
-  return evaluate_statement(s, reduction, node_name, device.value_or(s.operands[0]->device()));
+  Tape<typename E::Scalar> tape;
+  e.append_to(tape);
+  return evaluate_statement(lower_tape(tape, e.expr_shape()), reduction, node_name);
 }
 
 /// Enabled for operand pairs of tensors, expressions and numbers with at least one tensor.
