@@ -37,7 +37,7 @@ constexpr int kMaxLeaves = Program<float>::kMaxLeaves;
 // Each value and gradient is the op table entry's, as in the eager ops and on the device.
 
 /// Elements per block.
-constexpr int kBlock = 64;
+constexpr int kBlock = 128;
 /// The alignment of a block buffer: a cache line, so that no vector store to a block is split
 /// over two lines (a split store is not forwarded to the next instruction's load).
 constexpr std::size_t kBlockAlign = 64;
