@@ -395,8 +395,7 @@ class StatementBackward final : public Node<T> {
       return;
     }
     const std::int64_t n = n_;
-    std::array<const Tensor<T>*, kMaxOperands> operands{};
-    for (std::size_t k = 0; k < count_; ++k) operands[k] = &leaves_[k];
+    const auto operands = leaf_pointers();
     const LeafData<T> data = cpu_leaves(program_, operands.data(), first_.data(), n);
     grads.clear();
     grads.resize(count_);
@@ -449,8 +448,7 @@ class StatementBackward final : public Node<T> {
       wants[j] = true;
       receiver[j] = static_cast<int>(k);
     }
-    std::array<const Tensor<T>*, kMaxOperands> operands{};
-    for (std::size_t k = 0; k < count_; ++k) operands[k] = &leaves_[k];
+    const auto operands = leaf_pointers();
     std::array<Tensor<T>, kMaxLeaves> keep, adjoints;
     auto leaves = device_leaves(program_, operands.data(), first_.data(), n, device_, keep.data());
     for (int j = 0; j < program_.leaf_count; ++j) {
@@ -487,6 +485,12 @@ class StatementBackward final : public Node<T> {
   }
 
  private:
+  /// The saved leaves as the program's operands.
+  std::array<const Tensor<T>*, kMaxOperands> leaf_pointers() const {
+    std::array<const Tensor<T>*, kMaxOperands> operands{};
+    for (std::size_t k = 0; k < count_; ++k) operands[k] = &leaves_[k];
+    return operands;
+  }
   /// How the node keeps leaf \p t. A tensor with a producer is kept as a detached view (its
   /// data and version, not the producer: a chain of a million statements is then freed by
   /// ~Node's loop, not one destructor inside another); one without is kept by handle, which
@@ -709,7 +713,7 @@ Statement<T> lower_tape(const Tape<T>& tape, const Shape& shape) {
       const int j = leaf_of_node[static_cast<std::size_t>(i)];
       s.program.leaf(j, wants[static_cast<std::size_t>(j)]);
     } else if (ops::is_binary(node.code)) {
-      append_node(s.program, node, i - 1 - tape[i - 1].size, i - 1);
+      append_node(s.program, node, subtree_begin(tape, i) - 1, i - 1);  // each operand's root
     } else {
       append_node(s.program, node, i - 1, 0);
     }

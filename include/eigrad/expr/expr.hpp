@@ -230,7 +230,6 @@ class Binary : public Expr<Binary<Op, A, B>, typename A::Scalar> {
     b_.append_to(tape);
     tape.op(*this, detail::describe<Scalar>(op_), 2);
   }
-
   /// The entry.
   const Op& op() const { return op_; }
   /// The left operand.
