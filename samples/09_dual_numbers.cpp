@@ -6,7 +6,6 @@
 ///        Hessian, and Newton's method then reaches the least-squares optimum in a step or
 ///        two. The result is compared with Eigen's QR least-squares solve.
 #include <Eigen/Core>
-#include <Eigen/Cholesky>
 #include <cmath>
 #include <ostream>
 #include <string>
@@ -62,8 +61,11 @@ StageRun train(const StageOptions& opts, std::ostream& out) {
     // The exact Hessian from one pass of Dual<Dual<T, 4>, 4>. The loss is quadratic in the
     // coefficients, so one Newton step lands on the optimum up to rounding; later steps
     // refine it the way iterative refinement does.
-    const Eigen::Matrix<T, 4, 4> hessian = forward::hessian(loss, p);
-    const Vector4 step = hessian.ldlt().solve(gradient);
+    // torch.linalg.solve(H, g): LU with partial pivoting, compiled once in the library.
+    Eigen::Matrix<T, 4, 4, Eigen::RowMajor> hessian = forward::hessian(loss, p);
+    Vector4 g = gradient;
+    const Tensor<T> solution = linalg::solve(from_eigen(hessian), from_eigen(g));
+    const Eigen::Map<const Vector4> step(solution.data());
     p -= step;
 
     // Stop once the correction is at the level of rounding in the coefficients.

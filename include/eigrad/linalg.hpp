@@ -13,9 +13,20 @@ namespace eigrad::linalg {
 template <class T>
 Tensor<T> lstsq(const Tensor<T>& A, const Tensor<T>& B);
 
+/// Solution X of the square system A X = B by LU with partial pivoting, as
+/// `torch.linalg.solve(A, B)` (LAPACK's gesv). \p A is [n, n]; \p B is [n] (giving [n]) or
+/// [n, k] (giving [n, k]). ShapeError naming both shapes when A is not square or B does not
+/// fit; ValueError when A is singular (a pivot is exactly zero). Compiled once in the
+/// library, so a small Newton step does not instantiate a decomposition in the caller's code.
+/// Not recorded: AutogradError when an input requires grad while grad mode is on.
+template <class T>
+Tensor<T> solve(const Tensor<T>& A, const Tensor<T>& B);
+
 /// \cond INTERNAL
 extern template Tensor<float> lstsq<float>(const Tensor<float>&, const Tensor<float>&);
 extern template Tensor<double> lstsq<double>(const Tensor<double>&, const Tensor<double>&);
+extern template Tensor<float> solve<float>(const Tensor<float>&, const Tensor<float>&);
+extern template Tensor<double> solve<double>(const Tensor<double>&, const Tensor<double>&);
 /// \endcond
 
 }  // namespace eigrad::linalg
