@@ -5,6 +5,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "../../cuda/entries.hpp"  // the op code -> op table entry switch the device interpreter uses
@@ -47,25 +48,23 @@ constexpr std::size_t kBlockAlign = 64;
 /// bias gradient takes the chaotic 06_optim golden runs outside their envelope
 /// (doc/design.md, "Order of the sums").
 constexpr std::int64_t kSumRun = 4096;
-/// Elements of a chunk of AdjointSums (a multiple of kBlock that divides kSumRun).
-constexpr int kSumChunk = 2 * kBlock;
-static_assert(kSumChunk % kBlock == 0 && kSumRun % kSumChunk == 0, "chunks of whole blocks within a run");
+static_assert(kSumRun % kBlock == 0, "runs of whole blocks");
 
 // K rows at once: K independent chains of dependent adds, each in element order.
 template <int K, class T>
-void add_rows(const T* rows, T* acc, int m) {
+void add_rows(const T* const* rows, T* acc, int m) {
   T a[K];
   for (int k = 0; k < K; ++k) a[k] = acc[k];
   for (int j = 0; j < m; ++j)
-    for (int k = 0; k < K; ++k) a[k] += rows[k * kSumChunk + j];
+    for (int k = 0; k < K; ++k) a[k] += rows[k][j];
   for (int k = 0; k < K; ++k) acc[k] = a[k];
 }
 
 /// The adjoint sums of the one-element leaves of one backward pass, in element order within
-/// each run of kSumRun elements and the runs' sums in double. Each such leaf stores its blocks
-/// of adjoints in a row; every kSumChunk elements the rows are added up together, up to four
-/// at a time: the same bits as one running sum per leaf, but up to four independent chains of
-/// dependent adds at once instead of one after another.
+/// each run of kSumRun elements and the runs' sums in double. Each such leaf names the block
+/// of adjoints it received (the interpreter's buffer, read before the next block overwrites
+/// it); after each block the rows are added up together, up to four at a time: the same bits
+/// as one running sum per leaf, but up to four independent chains of dependent adds at once.
 template <class T>
 class AdjointSums {
  public:
@@ -75,29 +74,29 @@ class AdjointSums {
     runs_[count_] = -0.0;
     return count_++;
   }
-  /// Where a leaf stores the adjoints of the chunk's elements.
-  T* row(int r) { return rows_[r]; }
-  /// Adds the first \p m stored elements of every row: the chunk that starts at element \p i0.
-  void add_chunk(std::int64_t i0, int m) {
+  /// Row \p r's adjoints for the current block are at \p block.
+  void set_row(int r, const T* block) { rows_[r] = block; }
+  /// Adds the first \p m adjoints of every row: the block that starts at element \p i0.
+  void add_block(std::int64_t i0, int m) {
     if (i0 > 0 && i0 % kSumRun == 0)
       for (int r = 0; r < count_; ++r) {
         runs_[r] += static_cast<double>(acc_[r]);
         acc_[r] = -T(0);
       }
     int r = 0;
-    for (; r + 4 <= count_; r += 4) add_rows<4>(rows_[r], acc_ + r, m);
+    for (; r + 4 <= count_; r += 4) add_rows<4>(rows_ + r, acc_ + r, m);
     switch (count_ - r) {
-      case 3: add_rows<3>(rows_[r], acc_ + r, m); break;
-      case 2: add_rows<2>(rows_[r], acc_ + r, m); break;
-      case 1: add_rows<1>(rows_[r], acc_ + r, m); break;
+      case 3: add_rows<3>(rows_ + r, acc_ + r, m); break;
+      case 2: add_rows<2>(rows_ + r, acc_ + r, m); break;
+      case 1: add_rows<1>(rows_ + r, acc_ + r, m); break;
       default: break;
     }
   }
-  /// Row \p r's sum (once every chunk is added).
+  /// Row \p r's sum (once every block is added).
   T sum(int r) const { return static_cast<T>(runs_[r] + static_cast<double>(acc_[r])); }
 
  private:
-  alignas(kBlockAlign) T rows_[kMaxOperands][kSumChunk];
+  const T* rows_[kMaxOperands] = {};
   T acc_[kMaxOperands];
   double runs_[kMaxOperands];
   int count_ = 0;
@@ -121,6 +120,29 @@ struct Sink {
   int sum_row = -1;
 };
 
+// What an entry's gradient reads and passes on, from its op table flags; an entry without
+// them is taken to read everything and pass nothing on unchanged.
+template <class Op, class = void>
+struct GradReads {
+  static constexpr bool input = true, output = true;
+};
+template <class Op>
+struct GradReads<Op, std::void_t<decltype(Op::saves_input), decltype(Op::saves_output)>> {
+  static constexpr bool input = Op::saves_input, output = Op::saves_output;
+};
+template <class Op, class = void>
+struct GradIsG {
+  static constexpr bool a = false, b = false;
+};
+template <class Op>
+struct GradIsG<Op, std::void_t<decltype(Op::grad_a_is_g), decltype(Op::grad_b_is_g)>> {
+  static constexpr bool a = Op::grad_a_is_g, b = Op::grad_b_is_g;
+};
+template <class Op>
+struct GradIsG<Op, std::void_t<decltype(Op::grad_is_g)>> {
+  static constexpr bool a = Op::grad_is_g, b = false;
+};
+
 template <class T>
 class BlockInterpreter {
  public:
@@ -135,6 +157,25 @@ class BlockInterpreter {
       } else if (in.code == Code::Constant) {
         std::fill_n(v_[k], kBlock, p_.params[in.param]);
       }
+    }
+  }
+
+  /// Makes forward() compute only the values backward() reads: the operands and outputs whose
+  /// gradients read them, and what those are computed from (the rest, such as the sums of a
+  /// polynomial, no gradient reads).
+  void only_values_backward_reads() {
+    std::array<int, kMaxValues> parent{};
+    for (int k = 0; k < p_.size; ++k) {
+      const Instruction& in = p_.code[k];
+      if (in.code == Code::Leaf || in.code == Code::Constant) continue;
+      parent[in.a] = k;
+      if (ops::is_binary(in.code)) parent[in.b] = k;
+    }
+    for (int k = p_.size - 1; k >= 0; --k) {
+      const int up = k == p_.size - 1 ? -1 : parent[k];
+      const GradUse self = grad_use(k);
+      const bool read_by_up = up >= 0 && (skip_[up] == 0 || grad_use(up).input);
+      skip_[k] = !(self.output || read_by_up);
     }
   }
 
@@ -156,8 +197,11 @@ class BlockInterpreter {
           break;
         }
         case Code::Constant: break;
-        case Code::PowScalar: pow_entry(in).value_block(vp_[in.a], v, kBlock); break;
+        case Code::PowScalar:
+          if (!skip_[k]) pow_entry(in).value_block(vp_[in.a], v, kBlock);
+          break;
         default: {
+          if (skip_[k]) break;
           const T* x = vp_[in.a];
           if (ops::is_binary(in.code)) {
             const T* y = vp_[in.b];
@@ -177,9 +221,9 @@ class BlockInterpreter {
   /// The statement's values of the block forward() computed.
   const T* result() const { return vp_[p_.size - 1]; }
 
-  /// Sends the adjoints \p adj of the block's results (forward() computed it) down to the
-  /// leaves: occurrence r's to \p sinks[r] (its first \p m elements to a buffer, or all kBlock
-  /// to its row of \p sums, which adds the first m).
+  /// Sends the adjoints \p adj of the block's results (forward() computed what they read) down
+  /// to the leaves: occurrence r's to \p sinks[r] (its first \p m elements to a buffer, or the
+  /// block to its row of \p sums, which adds the first m).
   void backward(std::int64_t i0, int m, const T* adj, const Sink<T>* sinks, AdjointSums<T>& sums) {
     gp_[p_.size - 1] = adj;
     for (int k = p_.size - 1; k >= 0; --k) {
@@ -193,8 +237,7 @@ class BlockInterpreter {
             T* out = sink.grad + i0;
             for (int j = 0; j < m; ++j) out[j] = g[j];
           } else if (sink.sum_row >= 0) {
-            T* out = sums.row(sink.sum_row) + i0 % kSumChunk;
-            for (int j = 0; j < kBlock; ++j) out[j] = g[j];
+            sums.set_row(sink.sum_row, g);
           }
           break;
         }
@@ -205,17 +248,27 @@ class BlockInterpreter {
           const T* y = vp_[k];
           if (ops::is_binary(in.code)) {
             const T* b = vp_[in.b];
-            T* ga = p_.code[in.a].wants_adjoint ? take(in.a) : nullptr;
-            T* gb = p_.code[in.b].wants_adjoint ? take(in.b) : nullptr;
+            const bool wants_a = p_.code[in.a].wants_adjoint, wants_b = p_.code[in.b].wants_adjoint;
             cuda::detail::with_binary_entry(in, p_.params, [&](auto op) {
-              if (ga)
+              using Is = GradIsG<decltype(op)>;
+              if (wants_a && Is::a) gp_[in.a] = g;  // each value has one reader: its adjoint is g itself
+              if (wants_b && Is::b) gp_[in.b] = g;
+              if (wants_a && !Is::a) {
+                T* ga = take(in.a);
                 for (int j = 0; j < kBlock; ++j) ga[j] = op.grad_a(g[j], x[j], b[j], y[j]);
-              if (gb)
+              }
+              if (wants_b && !Is::b) {
+                T* gb = take(in.b);
                 for (int j = 0; j < kBlock; ++j) gb[j] = op.grad_b(g[j], x[j], b[j], y[j]);
+              }
             });
           } else {
-            T* ga = take(in.a);
             cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p_.params), [&](auto op) {
+              if (GradIsG<decltype(op)>::a) {
+                gp_[in.a] = g;
+                return;
+              }
+              T* ga = take(in.a);
               for (int j = 0; j < kBlock; ++j) ga[j] = op.grad(g[j], x[j], y[j]);
             });
           }
@@ -225,6 +278,22 @@ class BlockInterpreter {
   }
 
  private:
+  struct GradUse {
+    bool input = false;   // the gradient reads the operands' values
+    bool output = false;  // it reads the instruction's own value
+  };
+  /// What instruction \p k's gradient reads (nothing when backward does not compute it).
+  GradUse grad_use(int k) const {
+    const Instruction& in = p_.code[k];
+    if (!in.wants_adjoint || in.code == Code::Leaf || in.code == Code::Constant) return {};
+    if (in.code == Code::PowScalar) return {true, false};
+    const auto use = [](auto op) {
+      using Reads = GradReads<decltype(op)>;
+      return GradUse{Reads::input, Reads::output};
+    };
+    if (ops::is_binary(in.code)) return cuda::detail::with_binary_entry(in, p_.params, use);
+    return cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p_.params), use);
+  }
   /// x ^ e with its kernels as the program keeps them, in its block form.
   ops::PowScalarRuntime<T> pow_entry(const Instruction& in) const {
     return ops::PowScalarRuntime<T>(in.pow, in.pow_m1, p_.params[in.param], p_.params[in.param + 1]);
@@ -238,6 +307,7 @@ class BlockInterpreter {
   const Program<T>& p_;
   const LeafData<T>& leaves_;
   std::array<int, kMaxValues> occurrence_{};  // a Leaf instruction's occurrence
+  std::array<char, kMaxValues> skip_{};       // values forward() leaves uncomputed
   std::array<const T*, kMaxValues> vp_{};     // each value's block
   std::array<const T*, kMaxValues> gp_{};     // each value's adjoints
   alignas(kBlockAlign) T v_[kMaxValues][kBlock];
@@ -400,7 +470,7 @@ class StatementBackward final : public Node<T> {
     grads.clear();
     grads.resize(count_);
     std::array<Sink<T>, kMaxOperands> sinks{};
-    AdjointSums<T> sums;  // a few dozen KB of stack, as the interpreter's blocks
+    AdjointSums<T> sums;
     for (std::size_t k = 0; k < count_; ++k) {
       if (!this->needs_input_grad(k) || !program_.leaf_wants_adjoint[leaf_[k]]) continue;
       if (data.broadcast[static_cast<std::size_t>(leaf_[k])]) {
@@ -411,6 +481,7 @@ class StatementBackward final : public Node<T> {
       }
     }
     BlockInterpreter<T> interpreter(program_, data);  // a block of kBlock values per instruction
+    interpreter.only_values_backward_reads();
     const T* pg = g.data();
     alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
     if (reduction_ != Reduction::None)
@@ -428,10 +499,7 @@ class StatementBackward final : public Node<T> {
         }
       }
       interpreter.backward(i0, m, adj, sinks.data(), sums);
-      if ((i0 + kBlock) % kSumChunk == 0 || i0 + m == n) {
-        const std::int64_t chunk = i0 - i0 % kSumChunk;
-        sums.add_chunk(chunk, static_cast<int>(i0 + m - chunk));
-      }
+      sums.add_block(i0, m);
     }
     for (std::size_t k = 0; k < count_; ++k)
       if (sinks[k].sum_row >= 0) grads[k] = full<T>(leaves_[k].shape(), sums.sum(sinks[k].sum_row), leaves_[k].device());
