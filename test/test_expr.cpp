@@ -86,6 +86,56 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(tutorial_statement_is_one_node_and_matches_eager, 
   }
 }
 
+// The fused backward recomputes only the values a gradient reads (exp's, tanh's and
+// sigmoid's outputs, products' and pow's operands, and what they are computed from) and
+// passes g on where the gradient is g (sums, differences, + scalar): over three blocks and a
+// short one, against one eager node per op, with leaves that want adjoints and leaves that do
+// not, elementwise and one-element.
+BOOST_AUTO_TEST_CASE_TEMPLATE(fused_backward_reads_the_values_its_gradients_need, U, Dtypes) {
+  using eigrad::detail::eager_binary;
+  using eigrad::detail::eager_pow;
+  using eigrad::detail::eager_unary;
+  const std::int64_t n = 3 * 128 + 45;
+  const Tensor<U> x = linspace<U>(-1.5, 2.0, n);
+  const Tensor<U> y = cos(x).detach();
+  const auto make = [&](bool grad) {
+    std::vector<Tensor<U>> w = {weight<U>(0.7), weight<U>(-0.4), weight<U>(1.3), weight<U>(0.25)};
+    w.push_back(linspace<U>(0.5, 1.5, n).requires_grad_(grad));  // elementwise, wants grad when asked
+    return w;
+  };
+  std::vector<Tensor<U>> we = make(true), wf = make(true);
+  const auto add = [](const Tensor<U>& l, const Tensor<U>& r) { return eager_binary<U, ops::Add>(l, r); };
+  const auto sub = [](const Tensor<U>& l, const Tensor<U>& r) { return eager_binary<U, ops::Sub>(l, r); };
+  const auto mul = [](const Tensor<U>& l, const Tensor<U>& r) { return eager_binary<U, ops::Mul>(l, r); };
+  const auto div = [](const Tensor<U>& l, const Tensor<U>& r) { return eager_binary<U, ops::Div>(l, r); };
+  // a * exp(x) + tanh(b + v) * c - sqrt(x * x + 1) / d + (v * x).pow(3), then sigmoid, times y
+  // (which wants no adjoint), plus 2: the last products and sums are read by no gradient.
+  const Tensor<U> one = scalar_tensor<U>(1);
+  const Tensor<U> inner_e =
+      add(sub(add(mul(we[0], eager_unary(x, ops::Exp{})), mul(eager_unary(add(we[1], we[4]), ops::Tanh{}), we[2])),
+              div(eager_unary(add(mul(x, x), one), ops::Sqrt{}), we[3])),
+          eager_pow(mul(we[4], x), 3));
+  const Tensor<U> eager =
+      add(add(mul(eager_unary(inner_e, ops::Sigmoid{}), y), scalar_tensor<U>(2)), scalar_tensor<U>(U(0.5)));
+  const Tensor<U> fused =
+      (wf[0] * exp(x) + tanh(wf[1] + wf[4]) * wf[2] - sqrt(x * x + 1) / wf[3] + (wf[4] * x).pow(3)).sigmoid() * y + 2 +
+      0.5;
+  BOOST_TEST_REQUIRE(fused.grad_fn() != nullptr);
+  BOOST_TEST(fused.grad_fn()->name() != "SigmoidBackward0");  // one node for the whole statement
+  const std::vector<U> ev = eager.to_vector(), fv = fused.to_vector();
+  for (std::int64_t i = 0; i < n; ++i) BOOST_TEST(close(fv[i], ev[i], 1.0), "value " << i);
+  // An incoming gradient that differs per element, so every block's adjoints differ.
+  const Tensor<U> g = linspace<U>(-1, 1, n);
+  (eager * g).sum().backward();
+  (fused * g).sum().backward();
+  for (std::size_t k = 0; k < we.size(); ++k) {
+    const std::vector<U> ge = we[k].grad().to_vector(), gf = wf[k].grad().to_vector();
+    BOOST_TEST_REQUIRE(ge.size() == gf.size());
+    for (std::size_t i = 0; i < ge.size(); ++i)
+      BOOST_TEST(close(gf[i], ge[i], 1.0), "leaf " << k << " [" << i << "]: " << gf[i] << " fused, " << ge[i] << " eager");
+  }
+}
+
 BOOST_AUTO_TEST_CASE(expression_outlives_its_statement) {
   // Operands are held by handle: the temporaries of the statement may go.
   auto e = lazy(from_vector<double>({1, 2, 3}, {3})) * 2.0 + lazy(full<double>({3}, 0.5));
