@@ -136,6 +136,40 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(fused_backward_reads_the_values_its_gradients_need
   }
 }
 
+// A statement of at most 16 elements with nothing to record runs straight from its tape, not
+// through a program: elements, sums (PyTorch's order, -0 kept), means, in-place updates that
+// read their target, one-element operands broadcast: the same bits as the program's pass.
+BOOST_AUTO_TEST_CASE_TEMPLATE(small_statements_without_grad_match_the_program, U, Dtypes) {
+  for (const std::int64_t n : {1, 3, 16, 17}) {
+    BOOST_TEST_CONTEXT("n = " << n) {
+      Tensor<U> x = linspace<U>(-2, 3, n).requires_grad_(true);
+      const Tensor<U> w = scalar_tensor<U>(U(-0.75));
+      const auto statement = [&] { return (x * w + 1).pow(3) / (x.exp() + 2) - x.clamp(-1, 1) * 0.5; };
+      const Tensor<U> program = statement(), program_sum = statement().sum(), program_mean = statement().mean();
+      BOOST_TEST_REQUIRE(program.grad_fn() != nullptr);  // recorded: the program's pass
+      NoGradGuard no_grad;
+      const Tensor<U> small = statement(), small_sum = statement().sum(), small_mean = statement().mean();
+      BOOST_TEST(small.grad_fn() == nullptr);
+      BOOST_TEST(small.to_vector() == program.to_vector(), boost::test_tools::per_element());
+      BOOST_TEST(small_sum.item() == program_sum.item());
+      BOOST_TEST(small_mean.item() == program_mean.item());
+      // An in-place update reads every element before it writes: x -= 0.1 * x * w.
+      Tensor<U> y = x.detach().clone();
+      const std::vector<U> before = y.to_vector();
+      y -= 0.1 * y * w;
+      for (std::int64_t i = 0; i < n; ++i)
+        BOOST_TEST(y.to_vector()[static_cast<std::size_t>(i)] ==
+                   before[static_cast<std::size_t>(i)] - U(0.1) * before[static_cast<std::size_t>(i)] * U(-0.75));
+    }
+  }
+  // A sum of one -0 is +0, as PyTorch's sum and the program's give it.
+  const Tensor<U> negative_zero = scalar_tensor<U>(-U(0), TensorOptions().requires_grad(true));
+  BOOST_TEST(!std::signbit((negative_zero * 1).sum().item()));
+  NoGradGuard no_grad;
+  BOOST_TEST(!std::signbit((negative_zero * 1).sum().item()));
+  BOOST_TEST(std::signbit((negative_zero * 1).item()));
+}
+
 BOOST_AUTO_TEST_CASE(expression_outlives_its_statement) {
   // Operands are held by handle: the temporaries of the statement may go.
   auto e = lazy(from_vector<double>({1, 2, 3}, {3})) * 2.0 + lazy(full<double>({3}, 0.5));

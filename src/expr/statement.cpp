@@ -791,6 +791,76 @@ Statement<T> lower_tape(const Tape<T>& tape, const Shape& shape) {
   return s;
 }
 
+namespace {
+
+// ------------------------------------------------------------------ small statements
+// A statement of a few elements with nothing to record (the 0-d updates `a -= lr * grad`) runs
+// straight from its tape: each node over every element, the same op table entries as the
+// interpreter, without building a program or a block of kBlock lanes.
+
+/// The most elements a statement runs element by element.
+constexpr std::int64_t kSmallStatement = 16;
+
+/// Whether the statement of \p tape over \p n elements runs element by element: every operand
+/// on the CPU, and a node to record only when \p may_record.
+template <class T>
+bool runs_small(const Tape<T>& tape, std::int64_t n, bool may_record) {
+  if (n < 1 || n > kSmallStatement || tape.size() > kMaxValues) return false;
+  const bool recording = may_record && GradMode::is_enabled();
+  for (int i = 0; i < tape.size(); ++i) {
+    const TapeNode<T>& node = tape[i];
+    if (node.code != Code::Leaf) continue;
+    if (node.self->is_cuda() || (recording && node.self->requires_grad())) return false;
+  }
+  return true;
+}
+
+/// The values of the statement of \p tape over its \p n elements (runs_small() holds) into
+/// \p out; reads every operand before it writes, so \p out may be one.
+template <class T>
+void run_small(const Tape<T>& tape, std::int64_t n, T* out) {
+  const int m = static_cast<int>(n);
+  T values[kMaxValues][kSmallStatement];  // a stack: each node replaces its operands by its value
+  int top = 0;
+  for (int i = 0; i < tape.size(); ++i) {
+    const TapeNode<T>& node = tape[i];
+    if (node.code == Code::Leaf) {
+      const T* data = node.self->data();
+      const bool broadcast = broadcast_operand(node.self->numel(), n);
+      T* v = values[top++];
+      for (int j = 0; j < m; ++j) v[j] = data[broadcast ? 0 : j];
+      continue;
+    }
+    // The instruction and parameters a program holds for the node (append_node).
+    Instruction in;
+    in.code = node.code;
+    in.pow = node.pow;
+    in.pow_m1 = node.pow_m1;
+    T params[2] = {node.s, node.s2};
+    if (node.code == Code::PowScalarBase) {
+      const ops::PowScalarBase<T> entry(node.s);
+      params[0] = entry.s;
+      params[1] = entry.log_base;
+    }
+    if (ops::is_binary(node.code)) {
+      T* x = values[top - 2];
+      const T* y = values[top - 1];
+      --top;
+      cuda::detail::with_binary_entry(in, params, [&](auto op) {
+        for (int j = 0; j < m; ++j) x[j] = op.value(x[j], y[j]);
+      });
+    } else if (node.code == Code::PowScalar) {
+      ops::PowScalarRuntime<T>(in.pow, in.pow_m1, params[0], params[1]).value_block(values[top - 1], values[top - 1], m);
+    } else {
+      T* x = values[top - 1];
+      cuda::detail::with_unary_entry(cuda::detail::unary_of(in, params), [&](auto op) {
+        for (int j = 0; j < m; ++j) x[j] = op.value(x[j]);
+      });
+    }
+  }
+  std::copy_n(values[0], m, out);
+}
+
 template <class T>
 Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const char* node_name) {
   const Device device = statement_device(s, node_name ? node_name : s.root_name, s.operands[0]->device());
@@ -833,11 +903,38 @@ void evaluate_statement_into(const Statement<T>& s, const Tensor<T>& target) {
   run_forward_cpu(s.program, leaves, n, target.data(), static_cast<eigrad::detail::CascadeSum<T>*>(nullptr));
 }
 
+}  // namespace
+
+template <class T>
+Tensor<T> evaluate_tape(const Tape<T>& tape, const Shape& shape, Reduction reduction, const char* node_name) {
+  const std::int64_t n = eigrad::numel(shape);
+  if (!runs_small(tape, n, true)) return evaluate_statement(lower_tape(tape, shape), reduction, node_name);
+  const Device device = tape[0].self->device();
+  if (reduction == Reduction::None) {
+    Tensor<T> out = empty<T>(shape, device);
+    run_small(tape, n, out.data());
+    return out;
+  }
+  T values[kSmallStatement];
+  run_small(tape, n, values);
+  eigrad::detail::CascadeSum<T> total(n);  // PyTorch's order, as every statement's sum
+  total.add(values, n);
+  const T sum = total.result();
+  return scalar_tensor<T>(reduction == Reduction::Mean ? sum / static_cast<T>(n) : sum, device);
+}
+
+template <class T>
+void evaluate_tape_into(const Tape<T>& tape, const Shape& shape, const Tensor<T>& target) {
+  const std::int64_t n = eigrad::numel(shape);
+  if (target.is_cuda() || !runs_small(tape, n, false)) return evaluate_statement_into(lower_tape(tape, shape), target);
+  run_small(tape, n, target.data());
+}
+
 #define EIGRAD_INSTANTIATE(T)                                                                 \
   template class Tape<T>;                                                                     \
   template Statement<T> lower_tape(const Tape<T>&, const Shape&);                             \
-  template Tensor<T> evaluate_statement(const Statement<T>&, Reduction, const char*);         \
-  template void evaluate_statement_into(const Statement<T>&, const Tensor<T>&);
+  template Tensor<T> evaluate_tape(const Tape<T>&, const Shape&, Reduction, const char*);   \
+  template void evaluate_tape_into(const Tape<T>&, const Shape&, const Tensor<T>&);
 EIGRAD_INSTANTIATE(float)
 EIGRAD_INSTANTIATE(double)
 #undef EIGRAD_INSTANTIATE

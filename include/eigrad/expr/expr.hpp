@@ -264,7 +264,7 @@ template <class E>
 void evaluate_into(const E& e, const Tensor<typename E::Scalar>& target) {
   Tape<typename E::Scalar> tape;
   e.append_to(tape);
-  evaluate_statement_into(lower_tape(tape, e.expr_shape()), target);
+  evaluate_tape_into(tape, e.expr_shape(), target);
 }
 
 /// Evaluates \p e in one pass: its elements, or their sum or mean; records one fused node
@@ -274,7 +274,7 @@ template <class E>
 Tensor<typename E::Scalar> evaluate(const E& e, Reduction reduction, const char* node_name) {
   Tape<typename E::Scalar> tape;
   e.append_to(tape);
-  return evaluate_statement(lower_tape(tape, e.expr_shape()), reduction, node_name);
+  return evaluate_tape(tape, e.expr_shape(), reduction, node_name);
 }
 
 /// Enabled for operand pairs of tensors, expressions and numbers with at least one tensor.

@@ -119,17 +119,19 @@ class Tape {
 template <class T>
 Statement<T> lower_tape(const Tape<T>& tape, const Shape& shape);
 
-/// Evaluates \p s in one pass on the device of its operands (the CPU, or the "cuda" device of
-/// its cuda operands): its elements, or their sum or mean; records one fused node (named
-/// \p node_name when given, else after the reduction or the root op) when grad mode is on and
-/// an operand requires grad. Operands on two devices are a DeviceError naming both.
+/// Evaluates the statement of \p tape (of shape \p shape) in one pass on the device of its
+/// operands (the CPU, or the "cuda" device of its cuda operands): its elements, or their sum or
+/// mean; records one fused node (named \p node_name when given, else after the reduction or
+/// the root op) when grad mode is on and an operand requires grad. Operands on two devices are
+/// a DeviceError naming both.
 template <class T>
-Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const char* node_name);
+Tensor<T> evaluate_tape(const Tape<T>& tape, const Shape& shape, Reduction reduction, const char* node_name);
 
-/// Evaluates \p s into \p target (of its shape, on its device) in one pass; records nothing.
-/// Each element is read before it is written, so \p target may be an operand.
+/// Evaluates the statement of \p tape into \p target (of shape \p shape, on its device) in one
+/// pass; records nothing. Each element is read before it is written, so \p target may be an
+/// operand.
 template <class T>
-void evaluate_statement_into(const Statement<T>& s, const Tensor<T>& target);
+void evaluate_tape_into(const Tape<T>& tape, const Shape& shape, const Tensor<T>& target);
 
 }  // namespace detail
 }  // namespace expr
