@@ -143,6 +143,71 @@ struct GradIsG<Op, std::void_t<decltype(Op::grad_is_g)>> {
   static constexpr bool a = Op::grad_is_g, b = false;
 };
 
+/// What an instruction's gradient reads.
+struct GradUse {
+  bool input = false;   ///< the operands' values
+  bool output = false;  ///< the instruction's own value
+};
+
+/// What instruction \p k of \p p's gradient reads (nothing when backward does not compute it).
+template <class T>
+GradUse grad_use(const Program<T>& p, int k) {
+  const Instruction& in = p.code[k];
+  if (!in.wants_adjoint || in.code == Code::Leaf || in.code == Code::Constant) return {};
+  if (in.code == Code::PowScalar) return {true, false};
+  const auto use = [](auto op) {
+    using Reads = GradReads<decltype(op)>;
+    return GradUse{Reads::input, Reads::output};
+  };
+  if (ops::is_binary(in.code)) return cuda::detail::with_binary_entry(in, p.params, use);
+  return cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p.params), use);
+}
+
+/// Whether computing an instruction's values costs a libm call per element (sin, exp, log,
+/// tanh, sigmoid, a general power): worth keeping from the forward pass for backward.
+inline bool libm_per_element(const Instruction& in) {
+  switch (in.code) {
+    case Code::Sin: case Code::Cos: case Code::Exp: case Code::Log: case Code::Tanh: case Code::Sigmoid:
+    case Code::PowScalarBase: case Code::Pow:
+      return true;
+    case Code::PowScalar: return in.pow == ops::PowKind::General;
+    default: return false;
+  }
+}
+
+/// The values the backward pass of a program reads: those a gradient reads and what they are
+/// computed from. Those that cost a libm call per element are `saved` by the forward pass
+/// (when it records a node: \p save) and read back, not recomputed; the rest are recomputed
+/// block by block (products and sums cost less than storing and reloading them).
+struct BackwardValues {
+  std::array<char, kMaxValues> compute{};  ///< recomputed by backward
+  std::array<char, kMaxValues> saved{};    ///< kept by the forward pass
+  int saved_count = 0;
+};
+
+template <class T>
+BackwardValues backward_values(const Program<T>& p, bool save) {
+  std::array<int, kMaxValues> parent{};
+  for (int k = 0; k < p.size; ++k) {
+    const Instruction& in = p.code[k];
+    if (in.code == Code::Leaf || in.code == Code::Constant) continue;
+    parent[in.a] = k;
+    if (ops::is_binary(in.code)) parent[in.b] = k;
+  }
+  BackwardValues plan;
+  for (int k = p.size - 1; k >= 0; --k) {
+    const int up = k == p.size - 1 ? -1 : parent[k];
+    // read by the gradient of k itself, or by its reader's, or needed to compute its reader
+    const bool read = grad_use(p, k).output || (up >= 0 && (plan.compute[up] || grad_use(p, up).input));
+    const Instruction& in = p.code[k];
+    const bool keep = read && save && in.code != Code::Leaf && in.code != Code::Constant && libm_per_element(in);
+    plan.saved[k] = keep;
+    plan.compute[k] = read && !keep;
+    plan.saved_count += keep;
+  }
+  return plan;
+}
+
 template <class T>
 class BlockInterpreter {
  public:
@@ -160,23 +225,20 @@ class BlockInterpreter {
     }
   }
 
-  /// Makes forward() compute only the values backward() reads: the operands and outputs whose
-  /// gradients read them, and what those are computed from (the rest, such as the sums of a
-  /// polynomial, no gradient reads).
-  void only_values_backward_reads() {
-    std::array<int, kMaxValues> parent{};
+  /// Makes forward() store the values of instruction k in \p dest[k] (from element i0 on) where
+  /// that is not null: the values backward() reads and does not recompute.
+  void save_values(T* const* dest) {
+    for (int k = 0; k < p_.size; ++k) saved_[k] = dest[k];
+  }
+
+  /// Makes forward() compute only the values backward() reads (\p plan), taking those the
+  /// forward pass saved from \p saved[k] (from element i0 on) instead of computing them.
+  void only_values_backward_reads(const BackwardValues& plan, T* const* saved) {
     for (int k = 0; k < p_.size; ++k) {
-      const Instruction& in = p_.code[k];
-      if (in.code == Code::Leaf || in.code == Code::Constant) continue;
-      parent[in.a] = k;
-      if (ops::is_binary(in.code)) parent[in.b] = k;
+      skip_[k] = !plan.compute[k];
+      saved_[k] = plan.saved[k] ? saved[k] : nullptr;
     }
-    for (int k = p_.size - 1; k >= 0; --k) {
-      const int up = k == p_.size - 1 ? -1 : parent[k];
-      const GradUse self = grad_use(k);
-      const bool read_by_up = up >= 0 && (skip_[up] == 0 || grad_use(up).input);
-      skip_[k] = !(self.output || read_by_up);
-    }
+    loading_ = true;
   }
 
   /// Computes every instruction's values for the \p m elements from \p i0.
@@ -197,13 +259,23 @@ class BlockInterpreter {
           break;
         }
         case Code::Constant: break;
-        case Code::PowScalar:
-          if (!skip_[k]) pow_entry(in).value_block(vp_[in.a], v, kBlock);
-          break;
         default: {
+          if (loading_ && saved_[k]) {  // computed by the forward pass
+            const T* data = saved_[k] + i0;
+            if (m == kBlock) {
+              vp_[k] = data;
+            } else {
+              for (int j = 0; j < kBlock; ++j) v[j] = data[j < m ? j : 0];
+              vp_[k] = v;
+            }
+            break;
+          }
           if (skip_[k]) break;
+          vp_[k] = v;
           const T* x = vp_[in.a];
-          if (ops::is_binary(in.code)) {
+          if (in.code == Code::PowScalar) {
+            pow_entry(in).value_block(x, v, kBlock);
+          } else if (ops::is_binary(in.code)) {
             const T* y = vp_[in.b];
             cuda::detail::with_binary_entry(in, p_.params, [&](auto op) {
               for (int j = 0; j < kBlock; ++j) v[j] = op.value(x[j], y[j]);
@@ -213,6 +285,7 @@ class BlockInterpreter {
               for (int j = 0; j < kBlock; ++j) v[j] = op.value(x[j]);
             });
           }
+          if (saved_[k]) std::copy_n(v, m, saved_[k] + i0);
         }
       }
     }
@@ -278,22 +351,6 @@ class BlockInterpreter {
   }
 
  private:
-  struct GradUse {
-    bool input = false;   // the gradient reads the operands' values
-    bool output = false;  // it reads the instruction's own value
-  };
-  /// What instruction \p k's gradient reads (nothing when backward does not compute it).
-  GradUse grad_use(int k) const {
-    const Instruction& in = p_.code[k];
-    if (!in.wants_adjoint || in.code == Code::Leaf || in.code == Code::Constant) return {};
-    if (in.code == Code::PowScalar) return {true, false};
-    const auto use = [](auto op) {
-      using Reads = GradReads<decltype(op)>;
-      return GradUse{Reads::input, Reads::output};
-    };
-    if (ops::is_binary(in.code)) return cuda::detail::with_binary_entry(in, p_.params, use);
-    return cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p_.params), use);
-  }
   /// x ^ e with its kernels as the program keeps them, in its block form.
   ops::PowScalarRuntime<T> pow_entry(const Instruction& in) const {
     return ops::PowScalarRuntime<T>(in.pow, in.pow_m1, p_.params[in.param], p_.params[in.param + 1]);
@@ -308,18 +365,22 @@ class BlockInterpreter {
   const LeafData<T>& leaves_;
   std::array<int, kMaxValues> occurrence_{};  // a Leaf instruction's occurrence
   std::array<char, kMaxValues> skip_{};       // values forward() leaves uncomputed
+  std::array<T*, kMaxValues> saved_{};        // where forward() stores or (loading_) finds values
+  bool loading_ = false;
   std::array<const T*, kMaxValues> vp_{};     // each value's block
   std::array<const T*, kMaxValues> gp_{};     // each value's adjoints
   alignas(kBlockAlign) T v_[kMaxValues][kBlock];
   alignas(kBlockAlign) T g_[kMaxValues][kBlock];
 };
 
-/// Runs \p p forward over \p n elements: the results into \p out when not null, and into
-/// \p sum (PyTorch's order, fed eight blocks at a time) when not null.
+/// Runs \p p forward over \p n elements: the results into \p out when not null, into \p sum
+/// (PyTorch's order, fed eight blocks at a time) when not null, and instruction k's values into
+/// \p save[k] where \p save and it are not null.
 template <class T>
 void run_forward_cpu(const Program<T>& p, const LeafData<T>& leaves, std::int64_t n, T* out,
-                     eigrad::detail::CascadeSum<T>* sum) {
+                     eigrad::detail::CascadeSum<T>* sum, T* const* save = nullptr) {
   BlockInterpreter<T> interpreter(p, leaves);
+  if (save) interpreter.save_values(save);
   constexpr int kChunk = 8 * kBlock;
   alignas(kBlockAlign) T chunk[kChunk];
   int filled = 0;
@@ -422,8 +483,14 @@ template <class T>
 class StatementBackward final : public Node<T> {
  public:
   StatementBackward(const Statement<T>& s, std::int64_t n, Reduction reduction, const char* name,
-                    const Device& device)
-      : program_(s.program), first_(s.first), n_(n), reduction_(reduction), name_(name), device_(device) {
+                    const Device& device, Tensor<T> saved)
+      : program_(s.program),
+        first_(s.first),
+        n_(n),
+        reduction_(reduction),
+        name_(name),
+        device_(device),
+        saved_values_(std::move(saved)) {
     for (int k = 0; k < s.count; ++k) {
       const std::size_t u = static_cast<std::size_t>(k);
       const Tensor<T>& t = *s.operands[u];
@@ -481,7 +548,11 @@ class StatementBackward final : public Node<T> {
       }
     }
     BlockInterpreter<T> interpreter(program_, data);  // a block of kBlock values per instruction
-    interpreter.only_values_backward_reads();
+    const BackwardValues plan = backward_values(program_, saved_values_.defined());
+    std::array<T*, kMaxValues> saved{};
+    for (int k = 0, row = 0; k < program_.size; ++k)
+      if (plan.saved[k]) saved[k] = saved_values_.data() + n * row++;
+    interpreter.only_values_backward_reads(plan, saved.data());
     const T* pg = g.data();
     alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
     if (reduction_ != Reduction::None)
@@ -549,6 +620,7 @@ class StatementBackward final : public Node<T> {
   void release_extra() override {
     if (!any_needed_) return;  // nothing read: it may run again
     for (auto& t : leaves_) t = Tensor<T>();
+    saved_values_ = Tensor<T>();
     released_ = true;
   }
 
@@ -576,6 +648,7 @@ class StatementBackward final : public Node<T> {
   Reduction reduction_;
   const char* name_;
   Device device_;  // where the statement ran
+  Tensor<T> saved_values_;  // values the forward pass kept for backward (backward_values), row by row
   std::array<Tensor<T>, kMaxOperands> leaves_;
   std::array<int, kMaxOperands> leaf_{};               // each occurrence's program leaf
   std::array<const T*, kMaxOperands> buffers_{};       // each leaf's data when saved: set_data is refused
@@ -590,20 +663,28 @@ class StatementBackward final : public Node<T> {
 
 /// Records \p out, the value of \p s computed on \p device: one StatementBackward node (named
 /// \p node_name when given) when grad mode is on and an operand requires grad; returns \p out.
+/// Whether evaluating \p s records a node: grad mode is on and an operand requires grad.
+template <class T>
+bool records(const Statement<T>& s) {
+  if (!GradMode::is_enabled()) return false;
+  for (int k = 0; k < s.count; ++k)
+    if (s.operands[static_cast<std::size_t>(k)]->requires_grad()) return true;
+  return false;
+}
+
 template <class T>
 Tensor<T> record_statement(const Statement<T>& s, std::int64_t n, const Tensor<T>& out, Reduction reduction,
-                           const char* node_name, const Device& device) {
-  bool any = false;
-  for (int k = 0; k < s.count; ++k) any = any || s.operands[static_cast<std::size_t>(k)]->requires_grad();
-  if (!any || !GradMode::is_enabled()) return out;
+                           const char* node_name, const Device& device, Tensor<T> saved = {}) {
+  if (!records(s)) return out;
   const char* name = node_name                      ? node_name
                      : reduction == Reduction::Sum  ? "SumBackward0"
                      : reduction == Reduction::Mean ? "MeanBackward0"
                                                     : s.root_name;
   std::array<Tensor<T>, kMaxOperands> inputs;
   for (int k = 0; k < s.count; ++k) inputs[static_cast<std::size_t>(k)] = *s.operands[static_cast<std::size_t>(k)];
-  return autograd::record<T>(out, std::make_shared<StatementBackward<T>>(s, n, reduction, name, device),
-                             inputs.data(), static_cast<std::size_t>(s.count));
+  return autograd::record<T>(
+      out, std::make_shared<StatementBackward<T>>(s, n, reduction, name, device, std::move(saved)), inputs.data(),
+      static_cast<std::size_t>(s.count));
 }
 
 /// The device a statement runs on: the "cuda" device of its operands, or \p cpu when all are on
@@ -878,18 +959,32 @@ Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const c
     return record_statement(s, n, out, reduction, node_name, device);
   }
   const LeafData<T> leaves = cpu_leaves(s.program, s.operands.data(), s.first.data(), n);
+  // The values backward would recompute with a libm call per element are kept instead.
+  Tensor<T> saved;
+  std::array<T*, kMaxValues> save{};
+  bool libm = false;
+  for (int k = 0; k < s.program.size; ++k) libm = libm || libm_per_element(s.program.code[k]);
+  if (libm && records(s)) {
+    const BackwardValues plan = backward_values(s.program, true);
+    if (plan.saved_count > 0) {
+      saved = empty<T>({plan.saved_count * n}, device);
+      for (int k = 0, row = 0; k < s.program.size; ++k)
+        if (plan.saved[k]) save[k] = saved.data() + n * row++;
+    }
+  }
+  T* const* keep = saved.defined() ? save.data() : nullptr;
   if (reduction == Reduction::None) {
     out = empty<T>(*s.shape, device);
-    run_forward_cpu(s.program, leaves, n, out.data(), static_cast<eigrad::detail::CascadeSum<T>*>(nullptr));
+    run_forward_cpu(s.program, leaves, n, out.data(), static_cast<eigrad::detail::CascadeSum<T>*>(nullptr), keep);
   } else {  // PyTorch's order (detail/cascade_sum.hpp)
     eigrad::detail::CascadeSum<T> total(n);
-    run_forward_cpu(s.program, leaves, n, static_cast<T*>(nullptr), &total);
+    run_forward_cpu(s.program, leaves, n, static_cast<T*>(nullptr), &total, keep);
     const T sum = total.result();
     out = scalar_tensor<T>(
         reduction == Reduction::Mean ? (n ? sum / static_cast<T>(n) : std::numeric_limits<T>::quiet_NaN()) : sum,
         device);
   }
-  return record_statement(s, n, out, reduction, node_name, device);
+  return record_statement(s, n, out, reduction, node_name, device, std::move(saved));
 }
 
 template <class T>
