@@ -272,6 +272,18 @@ BOOST_AUTO_TEST_CASE(shared_parameters_are_listed_once_but_saved_under_every_nam
              boost::test_tools::per_element());
   BOOST_TEST(names_of(seq.state_dict()) == std::vector<std::string>({"0.weight", "0.bias", "1.weight", "1.bias"}),
              boost::test_tools::per_element());
+  // parameters() lists named_parameters()'s tensors in its order, for a small model and for
+  // one of over 64 parameters (40 layers, every fifth one shared with the first).
+  for (const int layers : {3, 40}) {
+    nn::Sequential<double> net;
+    auto first = std::make_shared<nn::Linear<double>>(2, 2);
+    for (int k = 0; k < layers; ++k) net.push_back(k % 5 == 0 ? first : std::make_shared<nn::Linear<double>>(2, 2));
+    const auto named = net.named_parameters();
+    const auto params = net.parameters();
+    BOOST_TEST_REQUIRE(params.size() == named.size());
+    BOOST_TEST(params.size() == static_cast<std::size_t>(2 * (layers - (layers - 1) / 5)));
+    for (std::size_t k = 0; k < params.size(); ++k) BOOST_TEST(params[k].is_same(named[k].second));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(zero_grad_to_none_and_to_zeros) {

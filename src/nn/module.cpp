@@ -158,7 +158,31 @@ std::vector<typename Module<T>::NamedTensor> Module<T>::named_parameters(bool re
 
 template <class T>
 std::vector<Tensor<T>> Module<T>::parameters(bool recurse) const {
-  return values_of(named_parameters(recurse));
+  // named_parameters()'s tensors in its order, without building the names: a training step
+  // calls this (zero_grad, an update loop), and for a small model it allocates only the result.
+  std::vector<Tensor<T>> all;
+  std::vector<const Module*> seen;
+  collect_parameters(recurse, seen, all);
+  std::vector<Tensor<T>> out;
+  out.reserve(all.size());
+  std::unordered_set<const void*> ids;  // only for a model of many parameters
+  const bool small = all.size() <= 64;
+  for (const Tensor<T>& t : all) {
+    const bool first = small ? std::none_of(out.begin(), out.end(), [&t](const Tensor<T>& u) { return u.id() == t.id(); })
+                             : ids.insert(t.id()).second;
+    if (first) out.push_back(t);
+  }
+  return out;
+}
+
+template <class T>
+void Module<T>::collect_parameters(bool recurse, std::vector<const Module*>& seen, std::vector<Tensor<T>>& out) const {
+  if (std::find(seen.begin(), seen.end(), this) != seen.end()) return;
+  seen.push_back(this);
+  for (const auto& named : parameters_)
+    if (named.second.defined()) out.push_back(named.second);
+  if (!recurse) return;
+  for (const auto& [name, child] : children_) child->collect_parameters(true, seen, out);
 }
 
 template <class T>

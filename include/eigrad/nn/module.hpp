@@ -179,6 +179,7 @@ class Module {
   void visit_modules(const std::string& prefix, bool recurse, std::vector<const Module*>& seen,
                      Visit&& visit) const;
   std::vector<NamedTensor> named_tensors(bool recurse, bool params) const;
+  void collect_parameters(bool recurse, std::vector<const Module*>& seen, std::vector<Tensor<T>>& out) const;
 
   std::vector<NamedTensor> parameters_;
   std::vector<Buffer> buffers_;
