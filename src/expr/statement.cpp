@@ -120,28 +120,19 @@ struct Sink {
   int sum_row = -1;
 };
 
-// What an entry's gradient reads and passes on, from its op table flags; an entry without
-// them is taken to read everything and pass nothing on unchanged.
-template <class Op, class = void>
-struct GradReads {
-  static constexpr bool input = true, output = true;
-};
-template <class Op>
-struct GradReads<Op, std::void_t<decltype(Op::saves_input), decltype(Op::saves_output)>> {
-  static constexpr bool input = Op::saves_input, output = Op::saves_output;
-};
-template <class Op, class = void>
-struct GradIsG {
-  static constexpr bool a = false, b = false;
-};
-template <class Op>
-struct GradIsG<Op, std::void_t<decltype(Op::grad_a_is_g), decltype(Op::grad_b_is_g)>> {
-  static constexpr bool a = Op::grad_a_is_g, b = Op::grad_b_is_g;
-};
-template <class Op>
-struct GradIsG<Op, std::void_t<decltype(Op::grad_is_g)>> {
-  static constexpr bool a = Op::grad_is_g, b = false;
-};
+// An op table entry's flag NAME (what its gradient reads, whether it passes g on unchanged) as
+// NAME_of<Op>::value, or OTHERWISE for an entry without it: read everything, copy everything.
+#define EIGRAD_ENTRY_FLAG(NAME, OTHERWISE)                                  \
+  template <class Op, class = void>                                         \
+  struct NAME##_of : std::bool_constant<OTHERWISE> {};                      \
+  template <class Op>                                                       \
+  struct NAME##_of<Op, std::void_t<decltype(Op::NAME)>> : std::bool_constant<Op::NAME> {};
+EIGRAD_ENTRY_FLAG(saves_input, true)
+EIGRAD_ENTRY_FLAG(saves_output, true)
+EIGRAD_ENTRY_FLAG(grad_a_is_g, false)
+EIGRAD_ENTRY_FLAG(grad_b_is_g, false)
+EIGRAD_ENTRY_FLAG(grad_is_g, false)
+#undef EIGRAD_ENTRY_FLAG
 
 /// What an instruction's gradient reads.
 struct GradUse {
@@ -156,8 +147,8 @@ GradUse grad_use(const Program<T>& p, int k) {
   if (!in.wants_adjoint || in.code == Code::Leaf || in.code == Code::Constant) return {};
   if (in.code == Code::PowScalar) return {true, false};
   const auto use = [](auto op) {
-    using Reads = GradReads<decltype(op)>;
-    return GradUse{Reads::input, Reads::output};
+    using Op = decltype(op);
+    return GradUse{saves_input_of<Op>::value, saves_output_of<Op>::value};
   };
   if (ops::is_binary(in.code)) return cuda::detail::with_binary_entry(in, p.params, use);
   return cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p.params), use);
@@ -323,21 +314,22 @@ class BlockInterpreter {
             const T* b = vp_[in.b];
             const bool wants_a = p_.code[in.a].wants_adjoint, wants_b = p_.code[in.b].wants_adjoint;
             cuda::detail::with_binary_entry(in, p_.params, [&](auto op) {
-              using Is = GradIsG<decltype(op)>;
-              if (wants_a && Is::a) gp_[in.a] = g;  // each value has one reader: its adjoint is g itself
-              if (wants_b && Is::b) gp_[in.b] = g;
-              if (wants_a && !Is::a) {
+              constexpr bool a_is_g = grad_a_is_g_of<decltype(op)>::value;
+              constexpr bool b_is_g = grad_b_is_g_of<decltype(op)>::value;
+              if (wants_a && a_is_g) gp_[in.a] = g;  // each value has one reader: its adjoint is g itself
+              if (wants_b && b_is_g) gp_[in.b] = g;
+              if (wants_a && !a_is_g) {
                 T* ga = take(in.a);
                 for (int j = 0; j < kBlock; ++j) ga[j] = op.grad_a(g[j], x[j], b[j], y[j]);
               }
-              if (wants_b && !Is::b) {
+              if (wants_b && !b_is_g) {
                 T* gb = take(in.b);
                 for (int j = 0; j < kBlock; ++j) gb[j] = op.grad_b(g[j], x[j], b[j], y[j]);
               }
             });
           } else {
             cuda::detail::with_unary_entry(cuda::detail::unary_of(in, p_.params), [&](auto op) {
-              if (GradIsG<decltype(op)>::a) {
+              if (grad_is_g_of<decltype(op)>::value) {
                 gp_[in.a] = g;
                 return;
               }
