@@ -185,18 +185,29 @@ BackwardValues backward_values(const Program<T>& p, bool save) {
     parent[in.a] = k;
     if (ops::is_binary(in.code)) parent[in.b] = k;
   }
+  std::array<GradUse, kMaxValues> use{};
+  for (int k = 0; k < p.size; ++k) use[k] = grad_use(p, k);
   BackwardValues plan;
   for (int k = p.size - 1; k >= 0; --k) {
     const int up = k == p.size - 1 ? -1 : parent[k];
     // read by the gradient of k itself, or by its reader's, or needed to compute its reader
-    const bool read = grad_use(p, k).output || (up >= 0 && (plan.compute[up] || grad_use(p, up).input));
-    const Instruction& in = p.code[k];
-    const bool keep = read && save && in.code != Code::Leaf && in.code != Code::Constant && libm_per_element(in);
+    const bool read = use[k].output || (up >= 0 && (plan.compute[up] || use[up].input));
+    const bool keep = read && save && libm_per_element(p.code[k]);
     plan.saved[k] = keep;
     plan.compute[k] = read && !keep;
     plan.saved_count += keep;
   }
   return plan;
+}
+
+/// Where the forward pass keeps each value \p plan saves: row by row of \p n elements from
+/// \p base, in instruction order (null for the others).
+template <class T>
+std::array<T*, kMaxValues> saved_rows(const BackwardValues& plan, T* base, std::int64_t n) {
+  std::array<T*, kMaxValues> rows{};
+  for (int k = 0, row = 0; k < kMaxValues; ++k)
+    if (plan.saved[k]) rows[k] = base + n * row++;
+  return rows;
 }
 
 template <class T>
@@ -541,9 +552,7 @@ class StatementBackward final : public Node<T> {
     }
     BlockInterpreter<T> interpreter(program_, data);  // a block of kBlock values per instruction
     const BackwardValues plan = backward_values(program_, saved_values_.defined());
-    std::array<T*, kMaxValues> saved{};
-    for (int k = 0, row = 0; k < program_.size; ++k)
-      if (plan.saved[k]) saved[k] = saved_values_.data() + n * row++;
+    const auto saved = saved_rows(plan, saved_values_.defined() ? saved_values_.data() : nullptr, n);
     interpreter.only_values_backward_reads(plan, saved.data());
     const T* pg = g.data();
     alignas(kBlockAlign) T same[kBlock];  // sum: grad.expand(sizes); mean: grad.expand(sizes) / numel, as the eager nodes
@@ -960,8 +969,7 @@ Tensor<T> evaluate_statement(const Statement<T>& s, Reduction reduction, const c
     const BackwardValues plan = backward_values(s.program, true);
     if (plan.saved_count > 0) {
       saved = empty<T>({plan.saved_count * n}, device);
-      for (int k = 0, row = 0; k < s.program.size; ++k)
-        if (plan.saved[k]) save[k] = saved.data() + n * row++;
+      save = saved_rows(plan, saved.data(), n);
     }
   }
   T* const* keep = saved.defined() ? save.data() : nullptr;
